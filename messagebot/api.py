@@ -1,0 +1,128 @@
+"""The JSON and streaming API: messages (whole or streamed), the original route, health, stats."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+
+from quart import Blueprint, Response, current_app, request
+from quart_schema import document_request, document_response
+
+from . import sse
+from .errors import APIError, status_for
+from .generation import Delta, Done, Run, Writer
+from .request import MessageRequest, parse_json_object, resolve_language, validate_fields
+from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
+
+bp = Blueprint("api", __name__)
+
+
+def writer() -> Writer:
+    return current_app.extensions["messagebot"]  # type: ignore[no-any-return]
+
+
+async def read_message_request() -> tuple[MessageRequest, str]:
+    """The request's fields and the message language, or a 4xx APIError."""
+    if request.mimetype != "application/json":
+        raise APIError(415, "unsupported_media_type")
+    data = parse_json_object(
+        await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    )
+    fields = validate_fields(data)
+    return fields, resolve_language(fields, request.headers.get("Accept-Language"))
+
+
+async def _streaming(body: AsyncIterator[bytes], headers: dict[str, str]) -> Response:
+    response = Response(body, 200, headers)
+    # Our own deadlines bound a stream; Quart's 60 s default would cut a legitimate one.
+    response.timeout = None
+    return response
+
+
+async def sse_body(run: Run, heartbeat: float) -> AsyncIterator[bytes]:
+    yield sse.encode("start", asdict(run.start))
+    async for item in run.events(heartbeat):
+        if item is None:
+            yield sse.PING
+        elif isinstance(item, Delta):
+            yield sse.encode("delta", {"text": item.text})
+        elif isinstance(item, Done):
+            yield sse.encode("done", asdict(item))
+        else:
+            yield sse.encode("error", {"code": item.code, "message": item.message})
+
+
+async def text_body(run: Run) -> AsyncIterator[bytes]:
+    # Plain text has no way to say "failed": a failure simply ends the text early.
+    async for item in run.events():
+        if isinstance(item, Delta):
+            yield item.text.encode()
+
+
+@bp.post("/v1/messages")
+@document_request(MessageRequest)
+@document_response(MessageResponse)
+@document_response(ErrorResponse, 422)
+async def create_message() -> tuple[dict[str, object], int]:
+    """Write one message and return it whole."""
+    fields, language = await read_message_request()
+    run = await writer().begin(fields, language)
+    outcome = await run.result()
+    if not isinstance(outcome, Done):
+        raise APIError(status_for(outcome.code), outcome.code, outcome.message)
+    body = asdict(outcome)
+    body.update(language=language, model=run.start.model, provider=run.start.provider)
+    return body, 200
+
+
+@bp.post("/v1/messages/stream")
+@document_request(MessageRequest)
+@document_response(ErrorResponse, 422)
+async def stream_message() -> Response:
+    """Write one message and stream it as Server-Sent Events (start, delta…, done or error).
+
+    With `Accept: text/plain`, stream the raw text instead."""
+    fields, language = await read_message_request()
+    run = await writer().begin(fields, language)
+    if request.accept_mimetypes.best_match(["text/event-stream", "text/plain"]) == "text/plain":
+        return await _streaming(
+            text_body(run),
+            {
+                "Content-Type": "text/plain; charset=utf-8",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            },
+        )
+    return await _streaming(sse_body(run, writer().settings.heartbeat_s), sse.HEADERS)
+
+
+@bp.post("/streaming/")
+@document_request(MessageRequest)
+async def legacy_streaming() -> Response:
+    """The original MessageBot route, kept for its clients: raw text chunks."""
+    fields, language = await read_message_request()
+    run = await writer().begin(fields, language)
+    # The original sent raw text under this content type; its clients expect exactly that.
+    return await _streaming(
+        text_body(run),
+        {
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        },
+    )
+
+
+@bp.get("/healthz")
+@document_response(Health)
+async def healthz() -> dict[str, str]:
+    """Say that the service is up, and which provider and model it uses."""
+    provider = writer().provider
+    return {"status": "ok", "provider": provider.name, "model": provider.model}
+
+
+@bp.get("/v1/stats")
+@document_response(StatsResponse)
+async def stats() -> dict[str, object]:
+    """Usage counters: messages generated, by provider, by outcome."""
+    return await writer().stats.snapshot()

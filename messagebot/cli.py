@@ -1,0 +1,114 @@
+"""`messagebot serve` runs the service; `messagebot write` prints one message as it is written."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from .config import ConfigError, Settings
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    from . import create_app
+
+    config = Config()
+    config.bind = [f"{args.host}:{args.port or settings.port}"]
+    config.accesslog = None
+    app = create_app(settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(app, config, shutdown_trigger=stop.wait)
+
+    asyncio.run(run())
+    return 0
+
+
+def _write(args: argparse.Namespace, settings: Settings) -> int:
+    from .errors import APIError
+    from .generation import Delta, Done, Writer
+    from .providers import make_provider
+    from .request import validate_fields
+    from .stats import MemoryStats
+
+    fields: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("name", args.name),
+            ("relation", args.relation),
+            ("reason", args.reason),
+            ("manner", args.manner),
+            ("max_length", args.max_length),
+            ("language", args.language),
+        )
+        if value is not None
+    }
+
+    async def run() -> int:
+        provider = make_provider(settings)
+        await provider.startup()
+        try:
+            request = validate_fields(fields)
+            from .request import resolve_language
+
+            run = await Writer(provider, settings, MemoryStats()).begin(
+                request, resolve_language(request, None)
+            )
+            async for item in run.events():
+                if isinstance(item, Delta):
+                    sys.stdout.write(item.text)
+                    sys.stdout.flush()
+                elif isinstance(item, Done):
+                    sys.stdout.write("\n")
+                    return 0
+                elif item is not None:
+                    print(f"\nerror: {item.code}: {item.message}", file=sys.stderr)
+                    return 1
+            return 1
+        except APIError as error:
+            detail = "".join(f"\n  {k}: {v}" for k, v in (error.fields or {}).items())
+            print(f"error: {error.code}: {error.message}{detail}", file=sys.stderr)
+            return 2 if error.status == 422 else 1
+        finally:
+            await provider.shutdown()
+
+    return asyncio.run(run())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="messagebot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web service")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)"
+    )
+    serve.add_argument("--port", type=int, default=None, help="port (default: $PORT or 8000)")
+    write = commands.add_parser("write", help="print one message, streaming, to the terminal")
+    write.add_argument("--relation", required=True, help="who they are to you (wife, boss, 친구…)")
+    write.add_argument("--reason", required=True, help="occasion (birthday, 추석, thanks for …)")
+    write.add_argument("--name", help="the recipient's name")
+    write.add_argument("--manner", help="tone (default: warm)")
+    write.add_argument("--max-length", type=int, dest="max_length", help="most characters")
+    write.add_argument("--language", help="BCP 47 tag (ko, en, ja…); default: detected")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"messagebot: configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(args, settings)
+    return _write(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""One typed settings object, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Provider = Literal["openai", "local"]
+
+
+class ConfigError(ValueError):
+    """The environment asks for something the service cannot do."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, low: float = 0.001) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not low <= value <= 86_400:
+        raise ConfigError(f"{name} must be between {low} and 86400, got {raw!r}")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    provider: Provider
+    model: str = "gpt-4o-mini"
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    local_model_path: Path | None = None
+    api_keys: tuple[str, ...] = ()
+    secret_key: str = ""
+    rate_limit: str | None = None
+    trust_proxy: bool = False
+    redis_url: str | None = None
+    heartbeat_s: float = 15.0
+    first_token_timeout_s: float = 30.0
+    generation_timeout_s: float = 120.0
+    upstream_max_retries: int = 1
+    local_queue_size: int = 4
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        key = env.get("OPENAI_API_KEY", "").strip() or None
+        base_url = env.get("OPENAI_BASE_URL", "").strip() or None
+        choice = env.get("MESSAGEBOT_PROVIDER", "auto").strip().lower() or "auto"
+        provider: Provider
+        if choice == "auto":
+            provider = "openai" if key or base_url else "local"
+        elif choice in ("openai", "local"):
+            provider = choice  # type: ignore[assignment]
+        else:
+            raise ConfigError(f"MESSAGEBOT_PROVIDER must be openai, local or auto, got {choice!r}")
+        if provider == "openai" and not key and not base_url:
+            raise ConfigError("MESSAGEBOT_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
+
+        local_model = env.get("MESSAGEBOT_LOCAL_MODEL", "").strip()
+        secret = env.get("MESSAGEBOT_SECRET_KEY", "").strip()
+        return cls(
+            provider=provider,
+            model=env.get("MESSAGEBOT_MODEL", "").strip() or "gpt-4o-mini",
+            openai_api_key=key,
+            openai_base_url=base_url,
+            local_model_path=Path(local_model) if local_model else None,
+            api_keys=tuple(
+                k.strip() for k in env.get("MESSAGEBOT_API_KEYS", "").split(",") if k.strip()
+            ),
+            rate_limit=env.get("MESSAGEBOT_RATE_LIMIT", "").strip() or None,
+            trust_proxy=_flag(env, "MESSAGEBOT_TRUST_PROXY"),
+            redis_url=env.get("REDIS_URL", "").strip() or None,
+            heartbeat_s=_number(env, "MESSAGEBOT_HEARTBEAT_S", 15.0),
+            first_token_timeout_s=_number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0),
+            generation_timeout_s=_number(env, "MESSAGEBOT_GENERATION_TIMEOUT_S", 120.0),
+            upstream_max_retries=_integer(env, "MESSAGEBOT_UPSTREAM_RETRIES", 1, low=0, high=5),
+            local_queue_size=_integer(env, "MESSAGEBOT_LOCAL_QUEUE", 4, low=1, high=1000),
+            port=_integer(env, "PORT", 8000, low=1, high=65535),
+            secret_key=secret or secrets.token_urlsafe(32),
+        )

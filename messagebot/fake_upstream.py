@@ -1,0 +1,342 @@
+"""An OpenAI-compatible fake upstream: deterministic text, a token delay, and injected failures.
+
+Run it by hand (`python -m messagebot.fake_upstream --port 9000`) for load tests, or from the
+tests. It speaks plain HTTP/1.1 over asyncio streams, so it can fail the way real servers do:
+drop a connection mid-stream, send garbage, hang after the headers.
+
+A request picks its behaviour with a directive anywhere in its messages, for instance in the
+`reason` field: `[[fake chunks=5 delay=0.1 drop_after=2 tag=t1]]`. Keys:
+  status=N retry_after=S    answer HTTP N (429, 500, 400, 401…) instead of streaming
+  chunks=N delay=S          how many pieces, and the pause before each
+  headers_delay=S           wait before sending the response headers
+  drop_after=K              close the connection after K pieces, without [DONE]
+  garbage_after=K           send a line that is not JSON after K pieces
+  error_after=K             send an error payload inside the 200 stream after K pieces
+  hang_after=K              stop sending after K pieces, keeping the connection open
+  reply=KEY                 send the pieces registered under KEY (POST /_fake/replies)
+  lang=ko|en                the default text's language (default: ko if the prompt asks for Korean)
+  tag=NAME                  a name to find the request by in GET /_fake/log
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+_DIRECTIVE = re.compile(r"\[\[fake((?:\s+[a-z_]+=[^\s\]]+)*)\s*\]\]")
+_TEXTS = {
+    "en": "Happy birthday! Wishing you a day full of joy, laughter and everything you love. "
+    "Thank you for always being there for me. ",
+    "ko": "생일 축하해! 오늘 하루 웃음과 행복이 가득하길 바라. 항상 곁에 있어 줘서 고마워. ",
+}
+
+
+@dataclass
+class Record:
+    """What the fake saw of one request, for tests to check (GET /_fake/log)."""
+
+    id: int
+    tag: str | None
+    stream: bool
+    model: str
+    max_tokens: int | None
+    messages: list[Any]
+    sent: int = 0
+    outcome: str = "open"  # open, completed, client_closed, dropped, hung, error
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+
+
+def parse_directive(messages: list[Any]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            for match in _DIRECTIVE.finditer(content):
+                for pair in match.group(1).split():
+                    key, _, value = pair.partition("=")
+                    options[key] = value
+    return options
+
+
+def tokens_for(text: str, count: int) -> list[str]:
+    """`count` word-sized pieces cycling through `text`."""
+    words = re.findall(r"\S+\s*", text)
+    return list(itertools.islice(itertools.cycle(words), count))
+
+
+class FakeUpstream:
+    def __init__(self, *, chunks: int = 12, delay: float = 0.0) -> None:
+        self.chunks = chunks
+        self.delay = delay
+        self.records: deque[Record] = deque(maxlen=10_000)
+        self.replies: dict[str, list[str]] = {}
+        self._ids = itertools.count(1)
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = await asyncio.start_server(self._connection, host, port, backlog=2048)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await self._one_request(reader, writer):
+                pass
+        except (
+            ConnectionError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            asyncio.CancelledError,
+        ):
+            pass  # the client hung up, or the fake is stopping
+        finally:
+            writer.close()
+
+    async def _one_request(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        keep_alive = headers.get("connection", "").lower() != "close"
+
+        if method == "POST" and path.endswith("/chat/completions"):
+            return await self._completion(json.loads(body or b"{}"), reader, writer) and keep_alive
+        if method == "GET" and path.endswith("/models"):
+            await _send_json(
+                writer,
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": "fake-model", "object": "model", "owned_by": "messagebot"}],
+                },
+            )
+        elif method == "GET" and path == "/_fake/log":
+            await _send_json(writer, 200, [asdict(r) for r in self.records])
+        elif method == "POST" and path == "/_fake/replies":
+            data = json.loads(body)
+            self.replies[data["key"]] = list(data["chunks"])
+            await _send_json(writer, 200, {"ok": True})
+        elif method == "POST" and path == "/_fake/reset":
+            self.records.clear()
+            await _send_json(writer, 200, {"ok": True})
+        else:
+            await _send_json(writer, 404, {"error": {"message": "not found", "type": "invalid"}})
+        return keep_alive
+
+    async def _completion(
+        self, data: dict[str, Any], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        messages = data.get("messages") or []
+        options = parse_directive(messages)
+        record = Record(
+            id=next(self._ids),
+            tag=options.get("tag"),
+            stream=bool(data.get("stream")),
+            model=str(data.get("model")),
+            max_tokens=data.get("max_tokens"),
+            messages=messages,
+        )
+        self.records.append(record)
+        if "headers_delay" in options:
+            await asyncio.sleep(float(options["headers_delay"]))
+        if "status" in options:
+            status = int(options["status"])
+            extra = {"Retry-After": options["retry_after"]} if "retry_after" in options else {}
+            await _send_json(
+                writer,
+                status,
+                {"error": {"message": f"injected status {status}", "type": "fake", "code": None}},
+                extra,
+            )
+            record.outcome, record.ended = "error", time.monotonic()
+            return True
+
+        if "reply" in options:
+            pieces = self.replies.get(options["reply"], [])
+        else:
+            prompt = json.dumps(messages, ensure_ascii=False)
+            lang = options.get("lang") or ("ko" if "Korean" in prompt else "en")
+            pieces = tokens_for(
+                _TEXTS.get(lang, _TEXTS["en"]), int(options.get("chunks", self.chunks))
+            )
+        delay = float(options.get("delay", self.delay))
+        if not record.stream:
+            await asyncio.sleep(delay * len(pieces))
+            await _send_json(writer, 200, _completion_body(record, "".join(pieces)))
+            record.outcome, record.ended = "completed", time.monotonic()
+            return True
+
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\ncache-control: no-cache\r\n\r\n"
+        )
+        await writer.drain()
+        # While streaming, the client sends nothing; a read that ends means it hung up.
+        gone = asyncio.ensure_future(reader.read(1))
+        try:
+            return await self._stream(record, options, pieces, delay, writer, gone)
+        finally:
+            gone.cancel()
+            if record.ended is None:
+                record.ended = time.monotonic()
+
+    async def _stream(
+        self,
+        record: Record,
+        options: dict[str, str],
+        pieces: list[str],
+        delay: float,
+        writer: asyncio.StreamWriter,
+        gone: asyncio.Future[bytes],
+    ) -> bool:
+        def chunk(payload: str) -> None:
+            data = payload.encode()
+            writer.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+        def event(body: dict[str, Any]) -> None:
+            chunk(f"data: {json.dumps(body, ensure_ascii=False)}\n\n")
+
+        event(_chunk_body(record, {"role": "assistant", "content": ""}))
+        for index, piece in enumerate(pieces):
+            faults = {
+                name
+                for name in ("drop_after", "garbage_after", "error_after", "hang_after")
+                if options.get(name) == str(index)
+            }
+            if "drop_after" in faults:
+                record.outcome = "dropped"
+                return False
+            if "garbage_after" in faults:
+                chunk("data: {this is not json\n\n")
+            if "error_after" in faults:
+                event({"error": {"message": "injected failure", "type": "server_error"}})
+                await writer.drain()
+                record.outcome = "error"
+                return False
+            if "hang_after" in faults:
+                await writer.drain()
+                record.outcome = "hung"
+                await gone
+                record.outcome = "client_closed"
+                return False
+            if delay:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(gone), delay)
+            if gone.done():
+                record.outcome = "client_closed"
+                return False
+            event(_chunk_body(record, {"content": piece}))
+            record.sent += 1
+            await writer.drain()
+        event(_chunk_body(record, {}, finish_reason="stop"))
+        if "no_usage" not in options:
+            prompt_tokens = sum(
+                len(str(m.get("content", "")).split())
+                for m in record.messages
+                if isinstance(m, dict)
+            )
+            event(
+                {
+                    "id": f"chatcmpl-{record.id}",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": record.model,
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": len(pieces),
+                        "total_tokens": prompt_tokens + len(pieces),
+                    },
+                }
+            )
+        chunk("data: [DONE]\n\n")
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        record.outcome = "completed"
+        return True
+
+
+def _chunk_body(
+    record: Record, delta: dict[str, Any], finish_reason: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{record.id}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": record.model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+
+
+def _completion_body(record: Record, text: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{record.id}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": record.model,
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+async def _send_json(
+    writer: asyncio.StreamWriter, status: int, body: Any, headers: dict[str, str] | None = None
+) -> None:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    writer.write(
+        f"HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(data)}\r\n{extra}\r\n".encode()
+        + data
+    )
+    await writer.drain()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--chunks", type=int, default=12, help="pieces per reply")
+    parser.add_argument("--delay", type=float, default=0.05, help="seconds before each piece")
+    args = parser.parse_args(argv)
+
+    async def serve() -> None:
+        fake = FakeUpstream(chunks=args.chunks, delay=args.delay)
+        await fake.start(args.host, args.port)
+        print(f"fake upstream on http://{args.host}:{fake.port}/v1", flush=True)
+        await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

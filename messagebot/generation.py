@@ -1,0 +1,211 @@
+"""One message being written: deadlines, the length limit, and the order of events.
+
+The provider is read by a producer task that puts events on a queue; the response reads the
+queue. So deadlines run inside one task, heartbeats never interrupt a read from the upstream,
+and a client leaving cancels the producer, which closes the upstream in its `finally`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Settings
+from .errors import APIError
+from .limit import LengthLimit
+from .prompts import build_prompt
+from .providers import Generation, Provider
+from .request import MessageRequest
+from .stats import MemoryStats
+
+log = logging.getLogger("messagebot.generation")
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    id: str
+    model: str
+    provider: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    id: str
+    message: str
+    length: int
+    finish_reason: str
+    usage: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    code: str
+    message: str
+
+
+Event = Delta | Done | Failure
+
+
+class Writer:
+    """Starts generations for one app: the provider, the deadlines and the counters."""
+
+    def __init__(self, provider: Provider, settings: Settings, stats: MemoryStats) -> None:
+        self.provider = provider
+        self.settings = settings
+        self.stats = stats
+
+    async def begin(self, request: MessageRequest, language: str) -> Run:
+        """Return once the provider accepted the request; raise APIError (no stream) if not."""
+        prompt = build_prompt(request, language)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(self.settings.first_token_timeout_s):
+                generation = await self.provider.open(prompt)
+        except TimeoutError:
+            await self.stats.record(self.provider.name, "upstream_timeout")
+            raise APIError(504, "upstream_timeout") from None
+        except APIError as error:
+            await self.stats.record(self.provider.name, error.code)
+            raise
+        start = Start(
+            id=f"msg_{secrets.token_urlsafe(12)}",
+            model=self.provider.model,
+            provider=self.provider.name,
+            language=language,
+        )
+        return Run(self, start, generation, request.max_length, started)
+
+
+class Run:
+    """An accepted generation; read it with `events()`, which must be closed or exhausted."""
+
+    def __init__(
+        self,
+        writer: Writer,
+        start: Start,
+        generation: Generation,
+        max_length: int,
+        started: float,
+    ) -> None:
+        self.start = start
+        self._writer = writer
+        self._generation = generation
+        self._limit = LengthLimit(max_length)
+        # A deque and a flag rather than asyncio.Queue: the reader merges whatever is waiting.
+        self._items: deque[Event] = deque()
+        self._ready = asyncio.Event()
+        settings = writer.settings
+        self._first_deadline = started + settings.first_token_timeout_s
+        self._end_deadline = started + settings.generation_timeout_s
+        self._task = asyncio.create_task(self._produce())
+
+    def _put(self, item: Event) -> None:
+        self._items.append(item)
+        self._ready.set()
+
+    async def _produce(self) -> None:
+        pieces = self._generation.pieces()
+        outcome = "cancelled"
+        try:
+            terminal = await self._read(pieces)
+            outcome = terminal.finish_reason if isinstance(terminal, Done) else terminal.code
+        finally:
+            # Close the upstream at once, also when the client left (we are being cancelled).
+            with contextlib.suppress(Exception):
+                await pieces.aclose()  # type: ignore[attr-defined]
+                await self._generation.aclose()
+            await self._writer.stats.record(self.start.provider, outcome)
+        self._put(terminal)
+
+    async def _read(self, pieces: AsyncIterator[str]) -> Done | Failure:
+        """Pass the pieces on as deltas, within the deadlines and the length limit."""
+        parts: list[str] = []
+        first = True
+        try:
+            async with asyncio.timeout_at(self._first_deadline) as deadline:
+                async for piece in pieces:
+                    if first:
+                        first = False
+                        deadline.reschedule(self._end_deadline)
+                    text = self._limit.feed(piece)
+                    if text:
+                        parts.append(text)
+                        self._put(Delta(text))
+                    if self._limit.cut:
+                        break
+        except TimeoutError:
+            return Failure(
+                "upstream_timeout",
+                "The model did not start writing in time."
+                if first
+                else "The message took too long to write.",
+            )
+        except APIError as error:
+            return Failure(error.code, error.message)
+        except Exception:
+            log.exception("generation failed")
+            return Failure("upstream_error", "The message could not be written.")
+        message = "".join(parts)
+        return Done(
+            self.start.id,
+            message,
+            len(message),
+            "length" if self._limit.cut else "stop",
+            self._generation.usage,
+        )
+
+    async def events(self, heartbeat: float | None = None) -> AsyncIterator[Event | None]:
+        """Events until the one `Done` or `Failure`; None means "send a heartbeat now".
+        Deltas that are ready together come out as one."""
+        items, ready = self._items, self._ready
+        try:
+            while True:
+                if not items:
+                    ready.clear()
+                    if heartbeat is None:
+                        await ready.wait()
+                    else:
+                        try:
+                            async with asyncio.timeout(heartbeat):
+                                await ready.wait()
+                        except TimeoutError:
+                            yield None
+                            continue
+                item = items.popleft()
+                if isinstance(item, Delta) and items and isinstance(items[0], Delta):
+                    texts = [item.text]
+                    while items and isinstance(items[0], Delta):
+                        texts.append(items.popleft().text)  # type: ignore[union-attr]
+                    item = Delta("".join(texts))
+                yield item
+                if not isinstance(item, Delta):
+                    return
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the generation now (a no-op once it has finished)."""
+        if not self._task.done():
+            self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def result(self) -> Done | Failure:
+        """Wait for the whole message (the JSON endpoint)."""
+        async for item in self.events():
+            if isinstance(item, Done | Failure):
+                return item
+        raise RuntimeError("generation ended without an outcome")

@@ -1,0 +1,38 @@
+"""The interface both providers share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from ..prompts import Prompt
+
+
+class Generation(Protocol):
+    """One accepted generation: text pieces as the model writes them."""
+
+    #: Token counts, once the provider has reported them (None if it never does).
+    usage: dict[str, Any] | None
+
+    def pieces(self) -> AsyncIterator[str]:
+        """Yield text as it is written; raise APIError when the provider fails mid-way."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop generating and release the connection or the model, at once."""
+        ...
+
+
+class Provider(Protocol):
+    name: str
+    model: str
+
+    async def startup(self) -> None:
+        """Get ready to serve (open clients, load the model); fail fast on bad config."""
+        ...
+
+    async def shutdown(self) -> None: ...
+
+    async def open(self, prompt: Prompt) -> Generation:
+        """Return once the provider has accepted the request; raise APIError if it refuses."""
+        ...

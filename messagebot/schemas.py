@@ -1,0 +1,42 @@
+"""Response bodies, as the OpenAPI document describes them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+
+class MessageResponse(BaseModel):
+    id: str
+    message: str
+    length: int
+    finish_reason: Literal["stop", "length"]
+    language: str
+    model: str
+    provider: Literal["openai", "local"]
+    usage: dict[str, Any] | None
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    provider: str
+    model: str
+
+
+class StatsResponse(BaseModel):
+    messages_generated: int
+    requests: int
+    by_provider: dict[str, int]
+    by_outcome: dict[str, int]
+    scope: str

@@ -1,0 +1,344 @@
+"""The contract over real sockets: Hypercorn on loopback, the real openai SDK, the fake upstream."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from messagebot.fake_upstream import FakeUpstream
+
+from .conftest import openai_env
+from .helpers import Server, fake_log, running, stream
+
+BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 200}
+SEED_BODY = {"relation": "wife", "reason": "birthday", "manner": "warm", "max_length": "200"}
+
+
+async def test_stream_events_in_order_and_deltas_equal_done(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    result = await stream(client, f"{server.url}/v1/messages/stream", BODY)
+    assert result.status == 200
+    assert result.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert result.headers["cache-control"] == "no-cache"
+    assert result.headers["x-accel-buffering"] == "no"
+    names = [e.event for e in result.events]
+    assert names[0] == "start" and names[-1] == "done"
+    assert set(names[1:-1]) == {"delta"}
+    start, done = result.events[0].data, result.events[-1].data
+    assert start["id"].startswith("msg_") and start["id"] == done["id"]
+    assert start == {
+        "id": start["id"],
+        "model": "fake-model",
+        "provider": "openai",
+        "language": "en",
+    }
+    assert done["message"] == result.text
+    assert done["message"].startswith("Happy birthday! Wishing you")
+    assert done["length"] == len(done["message"]) <= 200
+    assert done["finish_reason"] == "stop"
+    assert done["usage"]["completion_tokens"] == 12
+
+
+async def test_every_data_line_is_one_json_object(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    response = await client.post(f"{server.url}/v1/messages/stream", json=BODY)
+    for line in response.text.split("\n"):
+        if line.startswith("data: "):
+            assert isinstance(json.loads(line[6:]), dict)
+        else:
+            assert line == "" or line.startswith(("event: ", ":"))
+
+
+async def test_json_mode(server: Server, client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{server.url}/v1/messages", json=BODY)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {
+        "id",
+        "message",
+        "length",
+        "finish_reason",
+        "language",
+        "model",
+        "provider",
+        "usage",
+    }
+    assert body["message"].startswith("Happy birthday!")
+    assert body["length"] == len(body["message"])
+    assert (body["finish_reason"], body["language"], body["model"], body["provider"]) == (
+        "stop",
+        "en",
+        "fake-model",
+        "openai",
+    )
+
+
+async def test_json_mode_writes_utf8_not_escapes(server: Server, client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        f"{server.url}/v1/messages", json={"relation": "아내", "reason": "생일"}
+    )
+    assert response.status_code == 200
+    assert "생일" in response.content.decode("utf-8")
+    assert response.json()["language"] == "ko"
+
+
+async def test_text_mode(server: Server, client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        f"{server.url}/v1/messages/stream", json=BODY, headers={"Accept": "text/plain"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.text.startswith("Happy birthday! Wishing you")
+    assert "event:" not in response.text
+
+
+async def test_original_route_accepts_the_seed_body(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    response = await client.post(f"{server.url}/streaming/", json=SEED_BODY)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text.startswith("Happy birthday! Wishing you")
+    assert "data:" not in response.text
+
+
+async def test_chunks_arrive_as_written(
+    fake: FakeUpstream, server: Server, client: httpx.AsyncClient
+) -> None:
+    body = {**BODY, "reason": "birthday [[fake chunks=4 delay=0.3]]"}
+    result = await stream(client, f"{server.url}/v1/messages/stream", body)
+    deltas = result.named("delta")
+    assert len(deltas) == 4
+    # Each piece reaches the client when the upstream sends it, not all at the end.
+    assert deltas[-1].at - deltas[0].at > 0.6
+
+
+async def test_language_from_script_then_accept_language(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    async def language(body: dict[str, object], accept: str | None = None) -> str:
+        headers = {"Accept-Language": accept} if accept else {}
+        result = await stream(client, f"{server.url}/v1/messages/stream", body, headers=headers)
+        return str(result.events[0].data["language"])
+
+    assert await language({"relation": "친구", "reason": "생일"}) == "ko"
+    assert await language({"relation": "友達", "reason": "お誕生日"}) == "ja"
+    assert await language({"relation": "friend", "reason": "birthday"}, "ko-KR,ko;q=0.9") == "ko"
+    assert await language({"relation": "friend", "reason": "birthday"}) == "en"
+    assert await language({"relation": "친구", "reason": "생일", "language": "EN"}) == "en"
+
+
+async def test_length_is_enforced_in_stream(
+    fake: FakeUpstream, server: Server, client: httpx.AsyncClient
+) -> None:
+    body = {**BODY, "max_length": 30, "reason": "birthday [[fake chunks=40 delay=0.05 tag=len30]]"}
+    result = await stream(client, f"{server.url}/v1/messages/stream", body)
+    done = result.named("done")[0].data
+    assert done["finish_reason"] == "length"
+    assert done["message"] == result.text == "Happy birthday! Wishing you a"
+    assert done["length"] == 29
+    (record,) = await fake_log(client, fake.base_url, "len30")
+    # The upstream was stopped once the message was full, not read to the end.
+    assert record["outcome"] == "client_closed"
+    assert record["sent"] < 40
+
+
+async def test_prompt_reaches_upstream_with_fields_as_data(
+    fake: FakeUpstream, server: Server, client: httpx.AsyncClient
+) -> None:
+    body = {**BODY, "reason": "birthday [[fake tag=prompt1]]", "max_length": 100}
+    await client.post(f"{server.url}/v1/messages", json=body)
+    (record,) = await fake_log(client, fake.base_url, "prompt1")
+    assert record["model"] == "fake-model"
+    assert record["max_tokens"] == 66
+    system, user = record["messages"]
+    assert system["role"] == "system" and user["role"] == "user"
+    assert "Write it in English." in system["content"]
+    assert "At most 100 characters" in system["content"]
+    assert '"name": "Minji"' in user["content"]
+    assert '"relation": "wife"' in user["content"]
+
+
+async def test_healthz(server: Server, client: httpx.AsyncClient) -> None:
+    response = await client.get(f"{server.url}/healthz")
+    assert response.json() == {"status": "ok", "provider": "openai", "model": "fake-model"}
+
+
+async def test_openapi_and_docs(server: Server, client: httpx.AsyncClient) -> None:
+    spec = (await client.get(f"{server.url}/openapi.json")).json()
+    for path in ("/v1/messages", "/v1/messages/stream", "/streaming/", "/healthz", "/v1/stats"):
+        assert path in spec["paths"], path
+    schema = json.dumps(spec)
+    assert "max_length" in schema and "relation" in schema
+    docs = await client.get(f"{server.url}/docs")
+    assert docs.status_code == 200 and "openapi.json" in docs.text
+
+
+async def test_stats_count_by_provider_and_outcome(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    async with running(openai_env(fake)) as fresh:
+        await client.post(f"{fresh.url}/v1/messages", json=BODY)
+        await client.post(f"{fresh.url}/v1/messages/stream", json={**BODY, "max_length": 20})
+        await client.post(
+            f"{fresh.url}/v1/messages", json={**BODY, "reason": "x [[fake status=500]]"}
+        )
+        stats = (await client.get(f"{fresh.url}/v1/stats")).json()
+    assert stats["messages_generated"] == 2
+    assert stats["by_provider"] == {"openai": 3}
+    assert stats["by_outcome"] == {"stop": 1, "length": 1, "upstream_error": 1}
+
+
+# --- errors -------------------------------------------------------------------------------
+
+POSTS = ["/v1/messages", "/v1/messages/stream", "/streaming/"]
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    return error  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_broken_json_is_400(server: Server, client: httpx.AsyncClient, path: str) -> None:
+    for raw in (
+        b"{",
+        b"not json",
+        b"\xff\xfe{}",
+        b"[1, 2]",
+        b'{"a": NaN}',
+        b"",
+        b'{"relation": "a", "relation": "b"}',
+        b"[" * 100_00,
+    ):
+        response = await client.post(
+            f"{server.url}{path}", content=raw, headers={"content-type": "application/json"}
+        )
+        assert_error(
+            response,
+            400 if len(raw) <= 16384 else 413,
+            "invalid_json" if len(raw) <= 16384 else "too_large",
+        )
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_wrong_content_type_is_415(
+    server: Server, client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.post(
+        f"{server.url}{path}", content=json.dumps(BODY), headers={"content-type": "text/plain"}
+    )
+    assert_error(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_body_over_16_kib_is_413(
+    server: Server, client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.post(f"{server.url}{path}", json={**BODY, "name": "x" * 17000})
+    assert_error(response, 413, "too_large")
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_invalid_fields_are_422_naming_each(
+    server: Server, client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.post(
+        f"{server.url}{path}",
+        json={
+            "relation": "",
+            "reason": "r" * 201,
+            "max_lenght": 100,
+            "max_length": True,
+            "name": "x" * 41,
+            "manner": 5,
+            "language": "not a tag!",
+        },
+    )
+    error = assert_error(response, 422, "invalid_request")
+    assert error["fields"] == {
+        "relation": "must not be empty",
+        "reason": "must be at most 200 characters",
+        "max_lenght": "unknown field",
+        "max_length": "must be an integer",
+        "name": "must be at most 40 characters",
+        "manner": "must be a string",
+        "language": "must be a BCP 47 language tag such as ko, en or ja",
+    }
+
+
+async def test_missing_required_fields(server: Server, client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{server.url}/v1/messages", json={})
+    error = assert_error(response, 422, "invalid_request")
+    assert error["fields"] == {"relation": "required", "reason": "required"}
+
+
+@pytest.mark.parametrize(
+    ("directive", "status", "code"),
+    [
+        ("status=429 retry_after=7", 503, "busy"),
+        ("status=500", 502, "upstream_error"),
+        ("status=503", 502, "upstream_error"),
+        ("status=401", 502, "upstream_error"),
+        ("status=403", 502, "upstream_error"),
+        ("status=404", 502, "upstream_error"),
+        ("status=400", 422, "rejected_by_model"),
+    ],
+)
+@pytest.mark.parametrize("path", POSTS)
+async def test_upstream_refusals_before_start(
+    server: Server, client: httpx.AsyncClient, path: str, directive: str, status: int, code: str
+) -> None:
+    body = {**BODY, "reason": f"birthday [[fake {directive}]]"}
+    response = await client.post(f"{server.url}{path}", json=body)
+    assert_error(response, status, code)
+    if code == "busy":
+        assert response.headers["retry-after"] == "7"
+
+
+async def test_upstream_unreachable_is_502(client: httpx.AsyncClient) -> None:
+    from .helpers import free_port
+
+    env = {
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+        "OPENAI_API_KEY": "k",
+        "MESSAGEBOT_UPSTREAM_RETRIES": "0",
+    }
+    async with running(env) as server:
+        for path in POSTS:
+            response = await client.post(f"{server.url}{path}", json=BODY)
+            assert_error(response, 502, "upstream_error")
+
+
+async def test_no_first_token_in_time_is_504(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+    env = openai_env(fake, MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S="0.5")
+    async with running(env) as server:
+        body = {**BODY, "reason": "birthday [[fake headers_delay=2]]"}
+        for path in POSTS:
+            response = await client.post(f"{server.url}{path}", json=body)
+            assert_error(response, 504, "upstream_timeout")
+
+
+async def test_unknown_route_and_method_are_json(server: Server, client: httpx.AsyncClient) -> None:
+    assert_error(await client.get(f"{server.url}/nope"), 404, "not_found")
+    assert_error(await client.get(f"{server.url}/v1/messages"), 405, "method_not_allowed")
+
+
+async def test_only_transient_failures_are_retried(
+    fake: FakeUpstream, server: Server, client: httpx.AsyncClient
+) -> None:
+    for directive, attempts in (("status=500", 2), ("status=429", 1), ("status=400", 1)):
+        tag = f"retry{directive.split('=')[1]}"
+        await client.post(
+            f"{server.url}/v1/messages",
+            json={**BODY, "reason": f"x [[fake {directive} tag={tag}]]"},
+        )
+        assert len(await fake_log(client, fake.base_url, tag)) == attempts, directive

@@ -1,0 +1,104 @@
+"""The command line: `messagebot write` and `messagebot serve`, run as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import httpx
+
+from messagebot.fake_upstream import FakeUpstream
+
+from .conftest import openai_env
+from .helpers import free_port, stream
+
+
+async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "messagebot.cli",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_write_prints_the_message(fake: FakeUpstream) -> None:
+    code, out, err = await run_cli(
+        "write",
+        "--relation",
+        "wife",
+        "--reason",
+        "birthday",
+        "--name",
+        "Minji",
+        env=openai_env(fake),
+    )
+    assert code == 0, err
+    assert out.startswith("Happy birthday! Wishing you")
+    assert out.endswith("\n")
+
+
+async def test_write_reports_invalid_fields(fake: FakeUpstream) -> None:
+    code, out, err = await run_cli(
+        "write",
+        "--relation",
+        "wife",
+        "--reason",
+        "birthday",
+        "--max-length",
+        "5",
+        env=openai_env(fake),
+    )
+    assert code == 2 and out == ""
+    assert "invalid_request" in err and "max_length: must be at least 20" in err
+
+
+async def test_write_reports_upstream_failure(fake: FakeUpstream) -> None:
+    code, _, err = await run_cli(
+        "write", "--relation", "wife", "--reason", "x [[fake status=429]]", env=openai_env(fake)
+    )
+    assert code == 1 and "busy" in err
+
+
+async def test_bad_configuration_is_a_clear_error() -> None:
+    code, _, err = await run_cli(
+        "serve", env={"MESSAGEBOT_PROVIDER": "openai", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    )
+    assert code == 2
+    assert "configuration error: MESSAGEBOT_PROVIDER=openai needs OPENAI_API_KEY" in err
+    assert "Traceback" not in err
+
+
+async def test_serve_reads_port(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "messagebot.cli",
+        "serve",
+        env={**os.environ, **openai_env(fake), "PORT": str(port)},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                await client.get(f"{url}/healthz")
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        result = await stream(
+            client, f"{url}/v1/messages/stream", {"relation": "wife", "reason": "birthday"}
+        )
+        assert result.sequence[0] == "start" and result.sequence[-1] == "done"
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 10) == 0

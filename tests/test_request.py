@@ -1,0 +1,163 @@
+"""Field rules (SPEC: Request fields), checked on the parsing functions themselves."""
+
+from __future__ import annotations
+
+import pytest
+
+from messagebot.errors import APIError
+from messagebot.language import detect_language, from_accept_language
+from messagebot.request import parse_json_object, resolve_language, validate_fields
+
+
+def fields_error(data: dict[str, object]) -> dict[str, str]:
+    with pytest.raises(APIError) as caught:
+        validate_fields(data)
+    assert caught.value.status == 422 and caught.value.code == "invalid_request"
+    return caught.value.fields or {}
+
+
+def test_seed_body_is_accepted_as_is() -> None:
+    request = validate_fields(
+        parse_json_object(
+            b'{"relation": "wife", "reason": "birthday", "manner": "warm", "max_length": "200"}'
+        )
+    )
+    assert (request.name, request.relation, request.max_length) == (None, "wife", 200)
+
+
+def test_defaults() -> None:
+    request = validate_fields({"relation": "boss", "reason": "thanks"})
+    assert (request.name, request.manner, request.max_length, request.language) == (
+        None,
+        None,
+        200,
+        None,
+    )
+
+
+def test_strings_are_trimmed_and_nfc_normalised() -> None:
+    decomposed = "\u1100\u1161"  # 가 as two jamo
+    request = validate_fields({"relation": f"  {decomposed}  ", "reason": " birthday\n"})
+    assert request.relation == "\uac00"
+    assert request.reason == "birthday"
+
+
+def test_lengths_count_code_points_after_nfc() -> None:
+    # 40 precomposed syllables pass even though their decomposed form is 80 code points.
+    validate_fields({"relation": "\u1100\u1161" * 40, "reason": "x"})
+    assert fields_error({"relation": "가" * 41, "reason": "x"}) == {
+        "relation": "must be at most 40 characters"
+    }
+
+
+def test_newline_is_allowed_other_controls_are_not() -> None:
+    assert validate_fields({"relation": "a", "reason": "line one\nline two"}).reason == (
+        "line one\nline two"
+    )
+    for bad in ("tab\there", "bell\x07", "nul\x00", "cr\r", "c1\x85", "del\x7f", "\ud800"):
+        assert fields_error({"relation": "a", "reason": bad}) == {
+            "reason": "must not contain control characters"
+        }
+
+
+def test_whitespace_only_required_field_is_empty() -> None:
+    assert fields_error({"relation": "   ", "reason": "x"}) == {"relation": "must not be empty"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (20, 20),
+        (1000, 1000),
+        ("20", 20),
+        (" 300 ", 300),
+    ],
+)
+def test_max_length_accepts_integers_and_numeric_strings(value: object, expected: int) -> None:
+    assert validate_fields({"relation": "a", "reason": "b", "max_length": value}).max_length == (
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (19, "must be at least 20"),
+        (1001, "must be at most 1000"),
+        ("19", "must be at least 20"),
+        (True, "must be an integer"),
+        (200.5, "must be an integer"),
+        ("2e2", "must be an integer"),
+        ("", "must be an integer"),
+        (None, "must be an integer"),
+        ("٢٠٠", "must be an integer"),
+        (10**30, "must be at most 1000"),
+        ([200], "must be an integer"),
+    ],
+)
+def test_max_length_refusals(value: object, message: str) -> None:
+    assert fields_error({"relation": "a", "reason": "b", "max_length": value}) == {
+        "max_length": message
+    }
+
+
+def test_unknown_fields_are_refused() -> None:
+    assert fields_error({"relation": "a", "reason": "b", "max_lenght": 100}) == {
+        "max_lenght": "unknown field"
+    }
+
+
+def test_language_tag() -> None:
+    assert validate_fields({"relation": "a", "reason": "b", "language": "KO"}).language == "ko"
+    assert validate_fields({"relation": "a", "reason": "b", "language": "en-US"}).language == (
+        "en-US"
+    )
+    assert validate_fields({"relation": "a", "reason": "b", "language": ""}).language is None
+    assert "language" in fields_error({"relation": "a", "reason": "b", "language": "english!"})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xff",
+        b"{",
+        b"[]",
+        b'"x"',
+        b"1e999",
+        b'{"a": Infinity}',
+        b'{"a": 1, "a": 2}',
+        b"[" * 50_00 + b"]" * 50_00,
+        b'{"a": ' + b"9" * 5000 + b"}",
+    ],
+)
+def test_malformed_bodies_are_400(raw: bytes) -> None:
+    with pytest.raises(APIError) as caught:
+        parse_json_object(raw)
+    assert (caught.value.status, caught.value.code) == (400, "invalid_json")
+
+
+def test_detect_language_by_script() -> None:
+    assert detect_language("생일 축하해") == "ko"
+    assert detect_language("お誕生日おめでとう") == "ja"
+    assert detect_language("誕生日") == "zh"  # Han alone cannot tell Japanese from Chinese
+    assert detect_language("С днём рождения") == "ru"
+    assert detect_language("happy birthday") is None
+
+
+def test_accept_language() -> None:
+    assert from_accept_language("ko-KR,ko;q=0.9,en-US;q=0.8") == "ko"
+    assert from_accept_language("en;q=0.5, ja") == "ja"
+    assert from_accept_language("fr;q=0, de;q=0.3") == "de"
+    assert from_accept_language("*") is None
+    assert from_accept_language("") is None
+    assert from_accept_language("garbage;;q=x,,") is None
+
+
+def test_resolve_language_order() -> None:
+    korean = validate_fields({"relation": "친구", "reason": "birthday"})
+    english = validate_fields({"relation": "friend", "reason": "birthday"})
+    explicit = validate_fields({"relation": "친구", "reason": "생일", "language": "ja"})
+    assert resolve_language(korean, "en") == "ko"
+    assert resolve_language(english, "ko-KR") == "ko"
+    assert resolve_language(english, None) == "en"
+    assert resolve_language(explicit, "en") == "ja"
