@@ -65,6 +65,8 @@ class Writer:
         self.provider = provider
         self.settings = settings
         self.stats = stats
+        #: Generations whose producer is still running (streams in flight).
+        self.active: set[Run] = set()
 
     async def begin(self, request: MessageRequest, language: str) -> Run:
         """Return once the provider accepted the request; raise APIError (no stream) if not."""
@@ -111,6 +113,7 @@ class Run:
         self._first_deadline = started + settings.first_token_timeout_s
         self._end_deadline = started + settings.generation_timeout_s
         self._task = asyncio.create_task(self._produce())
+        writer.active.add(self)
 
     def _put(self, item: Event) -> None:
         self._items.append(item)
@@ -127,6 +130,7 @@ class Run:
             with contextlib.suppress(Exception):
                 await pieces.aclose()  # type: ignore[attr-defined]
                 await self._generation.aclose()
+            self._writer.active.discard(self)
             await self._writer.stats.record(self.start.provider, outcome)
         self._put(terminal)
 
