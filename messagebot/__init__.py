@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import api, errors, web
+from . import api, errors, limits, security, web
 from .config import Settings
 from .generation import Writer
 from .paths import data_dir
 from .providers import make_provider
 from .request import MAX_BODY_BYTES
-from .stats import MemoryStats
+from .stats import MemoryStats, RedisStats, Stats
 
 __version__ = "0.1.0"
+log = logging.getLogger("messagebot")
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -27,7 +29,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     logging.getLogger("httpx2").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    app = Quart(__name__, template_folder=str(data_dir("templates")))
+    app = Quart(
+        __name__,
+        template_folder=str(data_dir("templates")),
+        static_folder=str(data_dir("static")),
+        static_url_path="/static",
+    )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     QuartSchema(
         app,
@@ -38,10 +45,20 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     errors.init_app(app)
 
+    security.init_app(app)  # keys are checked before a request counts against a rate limit
+    limits.init_app(app, settings.rate_limit, settings.redis_url)
+
     provider = make_provider(settings)
-    app.extensions["messagebot"] = Writer(provider, settings, MemoryStats())
+    stats: Stats = RedisStats(settings.redis_url) if settings.redis_url else MemoryStats()
+    app.extensions["messagebot"] = Writer(provider, settings, stats)
+    app.before_serving(stats.startup)
     app.before_serving(provider.startup)
     app.after_serving(provider.shutdown)
+    app.after_serving(stats.shutdown)
+    if not settings.api_keys and os.environ.get("DYNO"):
+        log.warning(
+            "MESSAGEBOT_API_KEYS is empty: anyone who reaches this app can spend your model budget"
+        )
 
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)

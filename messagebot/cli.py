@@ -19,6 +19,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     config = Config()
     config.bind = [f"{args.host}:{args.port or settings.port}"]
+    if not settings.api_keys and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"messagebot: warning: listening on {args.host} with no MESSAGEBOT_API_KEYS: "
+            "anyone who reaches this port can spend your model budget",
+            file=sys.stderr,
+        )
     config.accesslog = None
     app = create_app(settings)
 

@@ -96,7 +96,13 @@ def init_app(app: Quart) -> None:
     async def handle_http_exception(error: HTTPException) -> Response:
         status = error.code or 500
         code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "invalid_request")
-        return APIError(status, code).response()
+        retry_after = getattr(error, "retry_after", None)  # quart-rate-limiter's 429
+        response = APIError(status, code, retry_after=retry_after).response()
+        if status == 405:
+            allow = dict(error.get_headers()).get("Allow")
+            if allow:
+                response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:

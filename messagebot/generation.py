@@ -22,7 +22,7 @@ from .limit import LengthLimit
 from .prompts import build_prompt
 from .providers import Generation, Provider
 from .request import MessageRequest
-from .stats import MemoryStats
+from .stats import Stats
 
 log = logging.getLogger("messagebot.generation")
 
@@ -61,7 +61,7 @@ Event = Delta | Done | Failure
 class Writer:
     """Starts generations for one app: the provider, the deadlines and the counters."""
 
-    def __init__(self, provider: Provider, settings: Settings, stats: MemoryStats) -> None:
+    def __init__(self, provider: Provider, settings: Settings, stats: Stats) -> None:
         self.provider = provider
         self.settings = settings
         self.stats = stats

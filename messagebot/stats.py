@@ -2,30 +2,101 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
-from typing import Any
+from typing import Any, Protocol
+
+log = logging.getLogger("messagebot.stats")
+
+
+class Stats(Protocol):
+    async def record(self, provider: str, outcome: str) -> None: ...
+
+    async def snapshot(self) -> dict[str, Any]: ...
+
+    async def startup(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+
+def _summary(counts: Counter[tuple[str, str]], scope: str) -> dict[str, Any]:
+    by_provider: Counter[str] = Counter()
+    by_outcome: Counter[str] = Counter()
+    for (provider, outcome), count in counts.items():
+        by_provider[provider] += count
+        by_outcome[outcome] += count
+    return {
+        "messages_generated": by_outcome["stop"] + by_outcome["length"],
+        "requests": sum(by_outcome.values()),
+        "by_provider": dict(by_provider),
+        "by_outcome": dict(by_outcome),
+        "scope": scope,
+    }
 
 
 class MemoryStats:
     """Counters of one process. Outcomes: stop, length, cancelled, or an error code."""
 
     def __init__(self) -> None:
-        self._counts: Counter[tuple[str, str]] = Counter()
+        self.counts: Counter[tuple[str, str]] = Counter()
 
     async def record(self, provider: str, outcome: str) -> None:
-        self._counts[(provider, outcome)] += 1
+        self.counts[(provider, outcome)] += 1
 
     async def snapshot(self) -> dict[str, Any]:
-        by_provider: Counter[str] = Counter()
-        by_outcome: Counter[str] = Counter()
-        for (provider, outcome), count in self._counts.items():
-            by_provider[provider] += count
-            by_outcome[outcome] += count
-        generated = by_outcome["stop"] + by_outcome["length"]
-        return {
-            "messages_generated": generated,
-            "requests": sum(by_outcome.values()),
-            "by_provider": dict(by_provider),
-            "by_outcome": dict(by_outcome),
-            "scope": "process",
-        }
+        return _summary(self.counts, "process")
+
+    async def startup(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+class RedisStats:
+    """Counters shared by every worker and dyno through one Redis hash. While Redis is
+    unreachable, counts are kept in this process and a warning is logged (fail open)."""
+
+    KEY = "messagebot:stats"
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._redis: Any = None
+        self._local = MemoryStats()
+        self._warned = 0.0
+
+    async def startup(self) -> None:
+        from redis import asyncio as aioredis
+
+        self._redis = aioredis.from_url(self._url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    async def shutdown(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    def _warn(self, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned > 30:
+            self._warned = now
+            log.warning("Redis unreachable, counting in this process only: %s", error)
+
+    async def record(self, provider: str, outcome: str) -> None:
+        try:
+            await self._redis.hincrby(self.KEY, f"{provider}|{outcome}", 1)
+        except Exception as error:
+            self._warn(error)
+            await self._local.record(provider, outcome)
+
+    async def snapshot(self) -> dict[str, Any]:
+        try:
+            raw = await self._redis.hgetall(self.KEY)
+        except Exception as error:
+            self._warn(error)
+            return {**await self._local.snapshot(), "scope": "process (redis unreachable)"}
+        counts: Counter[tuple[str, str]] = Counter()
+        for field, value in raw.items():
+            provider, _, outcome = field.decode().partition("|")
+            counts[(provider, outcome)] = int(value)
+        counts.update(self._local.counts)  # what was counted while Redis was away
+        return _summary(counts, "redis")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
 
 import httpx
@@ -7,7 +9,7 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import Server, running
+from .helpers import Server, free_port, running
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +39,46 @@ async def server(fake: FakeUpstream) -> AsyncIterator[Server]:
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=30) as http:
         yield http
+
+
+class RedisServer:
+    def __init__(self, port: int, process: asyncio.subprocess.Process) -> None:
+        self.port = port
+        self.process = process
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+
+async def start_redis() -> RedisServer:
+    """A real redis-server (Debian's) on a free loopback port, with nothing saved to disk."""
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is not installed: run the README's test command")
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return RedisServer(port, process)
+        except OSError:
+            await asyncio.sleep(0.02)
+    raise RuntimeError("redis-server did not start")
+
+
+@pytest.fixture
+async def redis_server() -> AsyncIterator[RedisServer]:
+    server = await start_redis()
+    yield server
+    if server.process.returncode is None:
+        server.process.terminate()
+        await server.process.wait()

@@ -34,10 +34,10 @@ def writer_of(server: Server) -> Writer:
 
 
 async def wait_for_record(
-    client: httpx.AsyncClient, fake: FakeUpstream, tag: str, outcome: str, timeout: float = 5
+    client: httpx.AsyncClient, fake: FakeUpstream, tag: str, outcome: str, within: float = 5
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    end = loop.time() + within
     while loop.time() < end:
         records = await fake_log(client, fake.base_url, tag)
         if records and records[-1]["outcome"] == outcome:
@@ -54,19 +54,22 @@ async def test_client_leaving_closes_the_upstream_at_once(
     path = "/streaming/" if mode == "legacy" else "/v1/messages/stream"
     headers = {"Accept": "text/plain"} if mode == "text" else {}
     loop = asyncio.get_running_loop()
-    async with httpx.AsyncClient(timeout=10) as own:  # its own connection, to close
-        async with own.stream(
+    # Its own client, so that leaving closes the connection.
+    async with (
+        httpx.AsyncClient(timeout=10) as own,
+        own.stream(
             "POST",
             f"{server.url}{path}",
             json=body(f"chunks=200 delay=0.05 tag={tag}"),
             headers=headers,
-        ) as response:
-            assert response.status_code == 200
-            received = ""
-            async for text in response.aiter_text():
-                received += text
-                if "birthday!" in received:
-                    break
+        ) as response,
+    ):
+        assert response.status_code == 200
+        received = ""
+        async for text in response.aiter_text():
+            received += text
+            if "birthday!" in received:
+                break
     left = loop.time()
     record = await wait_for_record(client, fake, tag, "client_closed")
     assert record["ended"] - left < 0.25, record["ended"] - left
@@ -211,11 +214,11 @@ async def test_a_70_second_stream_with_pings_completes(
     fake: FakeUpstream, client: httpx.AsyncClient
 ) -> None:
     """Quart's 60 s response timeout must not cut a legitimate long stream."""
-    async with running(openai_env(fake, MESSAGEBOT_HEARTBEAT_S="5")) as server:
-        async with httpx.AsyncClient(timeout=120) as slow:
-            result = await stream(
-                slow, f"{server.url}/v1/messages/stream", body("chunks=4 delay=17.5")
-            )
+    async with (
+        running(openai_env(fake, MESSAGEBOT_HEARTBEAT_S="5")) as server,
+        httpx.AsyncClient(timeout=120) as slow,
+    ):
+        result = await stream(slow, f"{server.url}/v1/messages/stream", body("chunks=4 delay=17.5"))
     assert_one_ending(result, "done")
     assert result.events[-1].at - result.events[0].at > 69
     assert result.sequence.count(":ping") >= 10

@@ -1,0 +1,101 @@
+"""API keys, the client's identity for rate limits, and the headers every response carries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+
+from quart import Quart, Response, current_app, request
+
+from .config import Settings
+from .errors import APIError
+
+log = logging.getLogger("messagebot.security")
+
+# Endpoints that need a key when keys are configured: every /v1/* route and the original one.
+PROTECTED_PREFIXES = ("/v1/", "/streaming/")
+
+
+def settings() -> Settings:
+    return current_app.extensions["messagebot"].settings  # type: ignore[no-any-return]
+
+
+def presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("X-API-Key", "").strip() or None
+
+
+def key_is_valid(key: str, keys: tuple[str, ...]) -> bool:
+    # Compare against every key, each in constant time, so timing tells nothing.
+    found = False
+    for candidate in keys:
+        found |= hmac.compare_digest(key.encode(), candidate.encode())
+    return found
+
+
+def client_ip() -> str:
+    """The client's address; with MESSAGEBOT_TRUST_PROXY, the one our proxy saw.
+
+    Heroku's router appends the address it saw to X-Forwarded-For, so the last entry is the
+    one a client cannot forge."""
+    if settings().trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return request.remote_addr or "unknown"
+
+
+def client_identity() -> str:
+    """Who to count a request against: the API key (hashed), else the client's address."""
+    key = presented_key()
+    if key and key_is_valid(key, settings().api_keys):
+        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    return "ip:" + client_ip()
+
+
+async def require_key() -> None:
+    keys = settings().api_keys
+    if not keys or not request.path.startswith(PROTECTED_PREFIXES):
+        return
+    key = presented_key()
+    if key and key_is_valid(key, keys):
+        return
+    token = request.headers.get("X-Page-Token", "")
+    if token:
+        from .tokens import verify_page_token
+
+        if verify_page_token(settings().secret_key, token):
+            return
+    raise APIError(401, "unauthorized")
+
+
+async def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.path == "/docs":
+        # Swagger UI's page loads its script and styles from a CDN.
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "img-src 'self' data: https:; frame-ancestors 'none'",
+        )
+    else:
+        # The page's routes set their own policy; JSON and streams need none of the web.
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    return response
+
+
+def init_app(app: Quart) -> None:
+    app.before_request(require_key)
+    app.after_request(security_headers)

@@ -1,0 +1,210 @@
+"""Keys, rate limits (in memory and shared through a real Redis), and response headers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import httpx
+import pytest
+
+from messagebot.fake_upstream import FakeUpstream
+
+from .conftest import RedisServer, openai_env
+from .helpers import free_port, running
+
+BODY = {"relation": "wife", "reason": "birthday"}
+PROTECTED = [
+    ("POST", "/v1/messages"),
+    ("POST", "/v1/messages/stream"),
+    ("POST", "/streaming/"),
+    ("GET", "/v1/stats"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+async def test_keys_guard_every_protected_route(
+    fake: FakeUpstream, client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    async with running(openai_env(fake, MESSAGEBOT_API_KEYS="k-one, k-two")) as server:
+        url = f"{server.url}{path}"
+        kwargs = {"json": BODY} if method == "POST" else {}
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"X-API-Key": "k-one "[:4]},
+            {"Authorization": "Basic k-one"},
+            {"X-Page-Token": "forged.token"},
+        ):
+            response = await client.request(method, url, headers=headers, **kwargs)
+            assert response.status_code == 401, headers
+            assert response.json()["error"]["code"] == "unauthorized"
+        for headers in (
+            {"Authorization": "Bearer k-one"},
+            {"X-API-Key": "k-two"},
+            {"Authorization": "bearer k-two"},
+        ):
+            response = await client.request(method, url, headers=headers, **kwargs)
+            assert response.status_code == 200, (headers, response.text)
+        # Health, the docs and the page stay open.
+        for open_path in ("/healthz", "/openapi.json", "/"):
+            assert (await client.get(f"{server.url}{open_path}")).status_code == 200
+
+
+async def test_rate_limit_per_client_ip(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+    async with running(openai_env(fake, MESSAGEBOT_RATE_LIMIT="3/minute")) as server:
+        statuses = [
+            (await client.post(f"{server.url}/v1/messages", json=BODY)).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+        limited = await client.post(f"{server.url}/v1/messages/stream", json=BODY)
+        assert limited.status_code == 429
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        # Health and stats are not limited.
+        assert (await client.get(f"{server.url}/healthz")).status_code == 200
+        assert (await client.get(f"{server.url}/v1/stats")).status_code == 200
+
+
+async def test_rate_limit_per_key(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+    env = openai_env(fake, MESSAGEBOT_RATE_LIMIT="2/minute", MESSAGEBOT_API_KEYS="a,b")
+    async with running(env) as server:
+
+        async def post(key: str) -> int:
+            response = await client.post(
+                f"{server.url}/streaming/", json=BODY, headers={"X-API-Key": key}
+            )
+            return response.status_code
+
+        assert [await post("a") for _ in range(3)] == [200, 200, 429]
+        assert [await post("b") for _ in range(3)] == [200, 200, 429]
+
+
+async def test_forwarded_for_only_with_trust_proxy(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    async def statuses(env: dict[str, str]) -> list[int]:
+        async with running(env) as server:
+            out = []
+            for ip in ("203.0.113.1", "203.0.113.2", "203.0.113.1"):
+                # A client may forge the first entry; the proxy appends the real one.
+                headers = {"X-Forwarded-For": f"6.6.6.6, {ip}"}
+                response = await client.post(
+                    f"{server.url}/v1/messages", json=BODY, headers=headers
+                )
+                out.append(response.status_code)
+            return out
+
+    base = openai_env(fake, MESSAGEBOT_RATE_LIMIT="1/minute")
+    assert await statuses({**base, "MESSAGEBOT_TRUST_PROXY": "1"}) == [200, 200, 429]
+    assert await statuses(base) == [200, 429, 429]
+
+
+async def test_bad_rate_limit_is_refused_at_start() -> None:
+    from messagebot.config import ConfigError
+    from messagebot.limits import parse_rate_limit
+
+    assert parse_rate_limit("20/minute").count == 20
+    assert parse_rate_limit("5 per second").period.total_seconds() == 1
+    assert parse_rate_limit("100/h").period.total_seconds() == 3600
+    for bad in ("20", "0/minute", "x/minute", "20/fortnight"):
+        with pytest.raises(ConfigError):
+            parse_rate_limit(bad)
+
+
+async def test_security_headers_on_every_response(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    async with running(openai_env(fake)) as server:
+        responses = [
+            await client.get(f"{server.url}/healthz"),
+            await client.get(f"{server.url}/nope"),
+            await client.post(f"{server.url}/v1/messages", json=BODY),
+            await client.post(f"{server.url}/v1/messages/stream", json=BODY),
+            await client.post(f"{server.url}/v1/messages", content=b"{"),
+            await client.get(f"{server.url}/"),
+        ]
+        for response in responses:
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["referrer-policy"] == "no-referrer"
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert responses[2].headers["content-security-policy"].startswith("default-src 'none'")
+
+
+# --- shared state through a real Redis ----------------------------------------------------
+
+
+async def test_two_workers_share_one_limit_and_one_count(
+    fake: FakeUpstream, redis_server: RedisServer, client: httpx.AsyncClient
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        **openai_env(fake),
+        "REDIS_URL": redis_server.url,
+        "MESSAGEBOT_RATE_LIMIT": "6/minute",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "messagebot:create_app()",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                await client.get(f"{url}/healthz")
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(1)  # let the second worker come up too
+        children = await asyncio.create_subprocess_exec(
+            "ps", "--ppid", str(process.pid), "-o", "args=", stdout=asyncio.subprocess.PIPE
+        )
+        listing, _ = await children.communicate()
+        # Hypercorn's workers, besides multiprocessing's resource tracker.
+        assert listing.decode().count("multiprocessing.spawn") == 2, listing
+        statuses = []
+        for _ in range(12):
+            # A new connection each time, so the kernel spreads them over both workers.
+            async with httpx.AsyncClient(timeout=10) as fresh:
+                statuses.append((await fresh.post(f"{url}/v1/messages", json=BODY)).status_code)
+        assert statuses.count(200) == 6 and statuses.count(429) == 6, statuses
+        stats = (await client.get(f"{url}/v1/stats")).json()
+        assert stats["scope"] == "redis"
+        assert stats["messages_generated"] == 6
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 15)
+
+
+async def test_redis_going_away_fails_open(
+    fake: FakeUpstream,
+    redis_server: RedisServer,
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    env = openai_env(fake, REDIS_URL=redis_server.url, MESSAGEBOT_RATE_LIMIT="100/minute")
+    async with running(env) as server:
+        assert (await client.post(f"{server.url}/v1/messages", json=BODY)).status_code == 200
+        assert (await client.get(f"{server.url}/v1/stats")).json()["messages_generated"] == 1
+        redis_server.process.kill()
+        await redis_server.process.wait()
+        for _ in range(3):
+            response = await client.post(f"{server.url}/v1/messages/stream", json=BODY)
+            assert response.status_code == 200
+            assert "event: done" in response.text
+        stats = (await client.get(f"{server.url}/v1/stats")).json()
+        assert stats["scope"] == "process (redis unreachable)"
+        assert stats["messages_generated"] == 3
+    assert "Redis unreachable" in caplog.text
