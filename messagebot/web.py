@@ -1,44 +1,213 @@
-"""The form page: GET / shows it; POST / (form-encoded) writes a message without JavaScript."""
+"""The form page: GET / shows it; POST / (form-encoded) writes a message without JavaScript.
+
+With JavaScript the page streams from POST /v1/messages/stream instead (static/app.js); both ways
+share the fields, the friendly error texts and the page's language (templates/i18n/*.json).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from quart import Blueprint, render_template, request
+from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
+from werkzeug.exceptions import HTTPException
 
 from .api import writer
 from .errors import APIError, status_for
 from .generation import Done
+from .paths import data_dir
 from .request import resolve_language, validate_fields
+from .tokens import issue_page_token, verify_page_token
+
+log = logging.getLogger("messagebot.web")
 
 bp = Blueprint("web", __name__)
 
 FIELDS = ("name", "relation", "reason", "manner", "max_length", "language")
+UI_LANGUAGES = ("en", "ko")
+LANG_COOKIE = "lang"
+# Each language under its own name: people look for the name they would write themselves.
+MESSAGE_LANGUAGES = (
+    ("ko", "한국어"),
+    ("en", "English"),
+    ("ja", "日本語"),
+    ("zh", "中文"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("pt", "Português"),
+    ("vi", "Tiếng Việt"),
+    ("th", "ไทย"),
+    ("id", "Bahasa Indonesia"),
+    ("ru", "Русский"),
+)
+DEFAULT_MAX_LENGTH = "200"
+# Everything the page needs is served by the app itself; nothing inline, nothing from elsewhere.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # The page holds a token and possibly a personal message: no shared cache may keep it.
+    "Cache-Control": "no-store",
+    "Vary": "Accept-Language, Cookie",
+}
+_SOON = ("rate_limited", "busy", "server_shutdown")
+
+
+@cache
+def page_text(ui: str) -> dict[str, Any]:
+    """The page's words in one UI language (templates/i18n/<ui>.json)."""
+    path = data_dir("templates") / "i18n" / f"{ui}.json"
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def ui_language(chosen: str | None = None) -> tuple[str, bool]:
+    """The page's language, and whether the visitor just picked it (so a cookie remembers it)."""
+    chosen = request.args.get("lang") or chosen
+    if chosen in UI_LANGUAGES:
+        return chosen, True
+    remembered = request.cookies.get(LANG_COOKIE)
+    if remembered in UI_LANGUAGES:
+        return remembered, False
+    return request.accept_languages.best_match(UI_LANGUAGES, default="en"), False
+
+
+def friendly(error: APIError, text: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """What to tell a person about `error`: one sentence, and one per field it names."""
+    errors = text["errors"]
+    general = errors.get(error.code, errors["other"])
+    if error.code in _SOON:
+        general += " " + (
+            text["retry_in"].format(seconds=error.retry_after)
+            if error.retry_after
+            else text["retry_soon"]
+        )
+    fields: dict[str, str] = {}
+    for name, problem in (error.fields or {}).items():
+        rules = text["field_errors"].get(name)
+        if rules is None:
+            continue  # not a field of the form (an unknown one): the general sentence covers it
+        if "control characters" in problem:
+            fields[name] = text["field_errors"]["chars"]
+        elif problem in ("required", "must not be empty"):
+            fields[name] = rules["required"]
+        else:
+            fields[name] = rules["rule"]
+    return general, fields
+
+
+def client_text(text: Mapping[str, Any]) -> dict[str, Any]:
+    """The words static/app.js needs, handed over in the page."""
+    keys = (
+        "writing",
+        "copy",
+        "copied",
+        "copy_failed",
+        "count",
+        "note_length",
+        "note_stopped",
+        "note_partial",
+        "retry_in",
+        "retry_soon",
+        "errors",
+        "field_errors",
+    )
+    return {key: text[key] for key in keys}
+
+
+async def render_page(
+    status: int,
+    *,
+    values: Mapping[str, str] | None = None,
+    result: Done | None = None,
+    max_length: int | None = None,
+    error: APIError | None = None,
+    chosen_ui: str | None = None,
+) -> Response:
+    ui, remember = ui_language(chosen_ui)
+    text = page_text(ui)
+    general, field_errors = friendly(error, text) if error else ("", {})
+    shown = {"max_length": DEFAULT_MAX_LENGTH, "language": ui, **(values or {})}
+    page = await render_template(
+        "index.html",
+        ui=ui,
+        t=text,
+        js_text=client_text(text),
+        values=shown,
+        languages=MESSAGE_LANGUAGES,
+        result=result,
+        max_length=max_length,
+        general_error=general,
+        field_errors=field_errors,
+        token=issue_page_token(writer().settings.secret_key),
+    )
+    response = Response(page, status, content_type="text/html; charset=utf-8")
+    if error is not None and error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    if remember:
+        response.set_cookie(LANG_COOKIE, ui, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.after_request
+async def page_headers(response: Response) -> Response:
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+@bp.errorhandler(Exception)
+async def page_error(error: Exception) -> Response:
+    """Any failure on a page route is a page with a friendly sentence, never JSON."""
+    if isinstance(error, APIError):
+        problem = error
+    elif isinstance(error, HTTPException):
+        # The rate limiter's 429, or a broken or oversized form body: no field to point at.
+        status = error.code or 500
+        code = {413: "too_large", 429: "rate_limited"}.get(status, "bad_form")
+        retry_after = getattr(error, "retry_after", None)
+        problem = APIError(
+            status, code, retry_after=retry_after if isinstance(retry_after, int) else None
+        )
+    else:
+        log.exception("the page failed")
+        problem = APIError(500, "internal_error")
+    return await render_page(problem.status, error=problem)
 
 
 @bp.get("/")
 @hide
-async def index() -> str:
-    return await render_template("index.html", values={}, result=None, error=None)
+async def index() -> Response:
+    return await render_page(200)
 
 
 @bp.post("/")
 @hide
-async def write_without_javascript() -> tuple[str, int]:
+async def write_without_javascript() -> Response:
     form = await request.form
-    values: dict[str, Any] = {
-        key: form.get(key, "").replace("\r\n", "\n") for key in FIELDS if form.get(key, "").strip()
-    }
+    values = {key: form.get(key, "").replace("\r\n", "\n") for key in FIELDS if key in form}
+    chosen_ui = form.get("ui")
     try:
-        fields = validate_fields(values)
+        settings = writer().settings
+        # With API keys configured, the form is let through on the token its page carried.
+        if settings.api_keys and not verify_page_token(
+            settings.secret_key, form.get("page_token", "")
+        ):
+            raise APIError(401, "expired_form")
+        fields = validate_fields({key: value for key, value in values.items() if value.strip()})
         language = resolve_language(fields, request.headers.get("Accept-Language"))
         run = await writer().begin(fields, language)
         outcome = await run.result()
         if not isinstance(outcome, Done):
             raise APIError(status_for(outcome.code), outcome.code, outcome.message)
     except APIError as error:
-        page = await render_template("index.html", values=values, result=None, error=error)
-        return page, error.status
-    page = await render_template("index.html", values=values, result=outcome, error=None)
-    return page, 200
+        return await render_page(error.status, values=values, error=error, chosen_ui=chosen_ui)
+    return await render_page(
+        200, values=values, result=outcome, max_length=fields.max_length, chosen_ui=chosen_ui
+    )
