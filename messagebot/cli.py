@@ -14,6 +14,7 @@ from .config import ConfigError, Settings
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
+    from hypercorn.utils import LifespanFailureError
 
     from . import create_app
 
@@ -35,7 +36,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         await serve(app, config, shutdown_trigger=stop.wait)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except LifespanFailureError as error:
+        # The app refused to start (say, a model file that does not load): say why, briefly.
+        print(f"messagebot: start-up failed: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -111,9 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"messagebot: configuration error: {error}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        return _serve(args, settings)
-    return _write(args, settings)
+    try:
+        if args.command == "serve":
+            return _serve(args, settings)
+        return _write(args, settings)
+    except ConfigError as error:
+        print(f"messagebot: configuration error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

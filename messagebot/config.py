@@ -59,6 +59,7 @@ class Settings:
     generation_timeout_s: float = 120.0
     upstream_max_retries: int = 1
     local_queue_size: int = 4
+    local_threads: int = 0  # 0: one per core
     port: int = 8000
 
     @classmethod
@@ -96,6 +97,7 @@ class Settings:
             generation_timeout_s=_number(env, "MESSAGEBOT_GENERATION_TIMEOUT_S", 120.0),
             upstream_max_retries=_integer(env, "MESSAGEBOT_UPSTREAM_RETRIES", 1, low=0, high=5),
             local_queue_size=_integer(env, "MESSAGEBOT_LOCAL_QUEUE", 4, low=1, high=1000),
+            local_threads=_integer(env, "MESSAGEBOT_LOCAL_THREADS", 0, low=0, high=256),
             port=_integer(env, "PORT", 8000, low=1, high=65535),
             secret_key=secret or secrets.token_urlsafe(32),
         )

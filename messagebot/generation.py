@@ -70,7 +70,7 @@ class Writer:
 
     async def begin(self, request: MessageRequest, language: str) -> Run:
         """Return once the provider accepted the request; raise APIError (no stream) if not."""
-        prompt = build_prompt(request, language)
+        prompt = build_prompt(request, language, self.provider.prompt_style)
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 import jinja2
 
@@ -22,21 +22,40 @@ class ChatMessage(TypedDict):
     content: str
 
 
+PromptStyle = Literal["chat", "completion"]
+
+
 @dataclass(frozen=True)
 class Prompt:
-    messages: list[ChatMessage]
+    """Chat messages for instruction-tuned models, or one few-shot text for base models."""
+
     max_tokens: int
+    messages: list[ChatMessage] = field(default_factory=list)
+    text: str = ""
+    stop: tuple[str, ...] = ()
+
+
+def _oneline(value: str) -> str:
+    return " ".join(value.split())
 
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(data_dir("prompts")),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # plain text for a model, not HTML
         trim_blocks=True,
         keep_trailing_newline=False,
     )
+    environment.filters["oneline"] = _oneline
+    return environment
+
+
+@lru_cache(maxsize=1)
+def _examples() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((data_dir("prompts") / "examples.json").read_text("utf-8"))
+    return data
 
 
 def _template(kind: str, language: str) -> jinja2.Template:
@@ -51,8 +70,13 @@ def max_tokens_for(max_length: int, language: str) -> int:
     return math.ceil(max_length * per_char) + 16
 
 
-def build_prompt(request: MessageRequest, language: str) -> Prompt:
-    """The chat messages for one request. The fields go in as JSON data, never as prose."""
+def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "chat") -> Prompt:
+    """The prompt for one request. The fields go in as data, never as instructions."""
+    max_tokens = max_tokens_for(request.max_length, language)
+    name = language_name(language)
+    manner = request.manner or f"warm, natural {name}"
+    if style == "completion":
+        return _completion(request, language, max_tokens)
     fields = {
         key: value
         for key, value in (
@@ -72,16 +96,43 @@ def build_prompt(request: MessageRequest, language: str) -> Prompt:
     )
     context = {
         "language": language,
-        "language_name": language_name(language),
+        "language_name": name,
         "has_name": bool(request.name),
-        "manner": request.manner or f"warm, natural {language_name(language)}",
+        "manner": manner,
         "max_length": request.max_length,
         "request_json": request_json,
     }
     return Prompt(
+        max_tokens=max_tokens,
         messages=[
             {"role": "system", "content": _template("system", language).render(context)},
             {"role": "user", "content": _template("user", language).render(context)},
         ],
-        max_tokens=max_tokens_for(request.max_length, language),
     )
+
+
+def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
+    primary = language.split("-")[0]
+    examples = _examples()
+    defaults = examples["default_manner"]
+    manner = request.manner or defaults.get(primary, defaults["en"])
+    reason = request.reason
+    if primary != "ko":
+        reason = examples["glossary"].get(reason, reason)
+    text = (
+        _environment()
+        .get_template("completion.j2")
+        .render(
+            language_name=language_name(language),
+            has_name=bool(request.name),
+            examples=examples.get(primary, examples["en"]),
+            request={
+                "name": request.name,
+                "relation": request.relation,
+                "reason": reason,
+                "manner": manner,
+            },
+        )
+    )
+    # One message is one line; a new "To:" would be the model inventing the next example.
+    return Prompt(max_tokens=max_tokens, text=text, stop=("\n", "To:"))

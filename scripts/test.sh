@@ -21,7 +21,7 @@ python3 -m venv .venv 2>/dev/null || {
 }
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
-python -m pip install -q -e ".[test]"
+python -m pip install -q -e ".[local,test]"
 
 ruff check .
 ruff format --check .

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from ..prompts import Prompt
+from ..prompts import Prompt, PromptStyle
 
 
 class Generation(Protocol):
@@ -26,6 +26,8 @@ class Generation(Protocol):
 class Provider(Protocol):
     name: str
     model: str
+    #: Chat messages for instruction-tuned models; a few-shot text for base models.
+    prompt_style: PromptStyle
 
     async def startup(self) -> None:
         """Get ready to serve (open clients, load the model); fail fast on bad config."""

@@ -14,7 +14,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from ..config import Settings
 from ..errors import APIError
-from ..prompts import Prompt
+from ..prompts import Prompt, PromptStyle
 
 log = logging.getLogger("messagebot.openai")
 
@@ -94,6 +94,7 @@ class OpenAIGeneration:
 
 class OpenAIProvider:
     name = "openai"
+    prompt_style: PromptStyle = "chat"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

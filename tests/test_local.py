@@ -1,0 +1,185 @@
+"""The embedded local model, for real: the bundled SmolLM2 GGUF through llama-cpp-python."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from messagebot.config import ConfigError, Settings
+from messagebot.prompts import Prompt
+from messagebot.providers.local import LocalProvider, assemble_bundled_model
+
+from .helpers import Server, running, stream
+
+LOCAL = {"MESSAGEBOT_PROVIDER": "local"}
+BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 120}
+
+
+@pytest.fixture(scope="module")
+async def local_server() -> AsyncIterator[Server]:
+    async with running(LOCAL) as served:
+        yield served
+
+
+def provider_of(server: Server) -> LocalProvider:
+    return server.app.extensions["messagebot"].provider  # type: ignore[no-any-return]
+
+
+async def test_a_streamed_message_from_the_local_model(
+    local_server: Server, client: httpx.AsyncClient
+) -> None:
+    result = await stream(client, f"{local_server.url}/v1/messages/stream", BODY)
+    assert result.status == 200
+    assert result.sequence[0] == "start" and result.sequence[-1] == "done"
+    start, done = result.events[0].data, result.events[-1].data
+    assert start["provider"] == "local"
+    assert start["model"] == "gemma-3-270m-q4_k_m"
+    assert len(result.named("delta")) >= 3  # streamed, not delivered at once
+    assert done["message"] == result.text != ""
+    assert done["length"] == len(done["message"]) <= 120
+    assert done["usage"] is None or done["usage"]["completion_tokens"] >= 1
+
+
+@pytest.mark.parametrize("max_length", [20, 45])
+async def test_the_length_limit_holds_on_the_local_model(
+    local_server: Server, client: httpx.AsyncClient, max_length: int
+) -> None:
+    result = await stream(
+        client, f"{local_server.url}/v1/messages/stream", {**BODY, "max_length": max_length}
+    )
+    done = result.named("done")[0].data
+    assert done["message"] == result.text
+    assert done["length"] <= max_length
+
+
+async def test_json_and_health_on_the_local_model(
+    local_server: Server, client: httpx.AsyncClient
+) -> None:
+    health = (await client.get(f"{local_server.url}/healthz")).json()
+    assert health == {"status": "ok", "provider": "local", "model": "gemma-3-270m-q4_k_m"}
+    body = (await client.post(f"{local_server.url}/v1/messages", json=BODY)).json()
+    assert body["provider"] == "local" and body["length"] == len(body["message"]) <= 120
+
+
+async def test_three_at_once_all_complete(local_server: Server, client: httpx.AsyncClient) -> None:
+    results = await asyncio.gather(
+        *[
+            stream(client, f"{local_server.url}/v1/messages/stream", {**BODY, "max_length": 60})
+            for _ in range(3)
+        ]
+    )
+    for result in results:
+        assert result.sequence[-1] == "done"
+        assert result.named("done")[0].data["message"] == result.text
+
+
+async def test_a_full_queue_answers_busy(client: httpx.AsyncClient) -> None:
+    async with running({**LOCAL, "MESSAGEBOT_LOCAL_QUEUE": "2"}) as server:
+        results = await asyncio.gather(
+            *[
+                stream(client, f"{server.url}/v1/messages/stream", {**BODY, "max_length": 60})
+                for _ in range(3)
+            ]
+        )
+        statuses = sorted(r.status for r in results)
+        assert statuses == [200, 200, 503]
+        busy = next(r for r in results if r.status == 503)
+        assert busy.body["error"]["code"] == "busy"
+        assert int(busy.headers["retry-after"]) >= 1
+        for result in results:
+            if result.status == 200:
+                assert result.sequence[-1] == "done"
+        assert provider_of(server).pending == 0
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def test_a_client_leaving_stops_the_generation(local_server: Server) -> None:
+    provider = provider_of(local_server)
+    loop = asyncio.get_running_loop()
+    async with (
+        httpx.AsyncClient(timeout=30) as own,
+        own.stream(
+            "POST", f"{local_server.url}/v1/messages/stream", json={**BODY, "max_length": 1000}
+        ) as response,
+    ):
+        async for line in response.aiter_lines():
+            if line.startswith("event: delta"):
+                break
+    left = loop.time()
+    for _ in range(1000):
+        if not provider.pending:
+            break
+        await asyncio.sleep(0.005)
+    stopped_after = loop.time() - left
+    # The stream is torn down and the model is free again at once (how fast a long
+    # generation stops is measured on the provider itself, below).
+    assert provider.pending == 0
+    assert stopped_after < 0.5, stopped_after
+    before = cpu_seconds()
+    await asyncio.sleep(1)
+    assert cpu_seconds() - before < 0.3  # the model's thread has gone quiet
+
+
+async def test_missing_or_broken_model_is_a_clear_start_up_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no file at"):
+        LocalProvider(Settings.from_env({**LOCAL, "MESSAGEBOT_LOCAL_MODEL": "/nope.gguf"}))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ConfigError, match="is not a GGUF model file"):
+        LocalProvider(Settings.from_env({**LOCAL, "MESSAGEBOT_LOCAL_MODEL": str(text)}))
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + os.urandom(64))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "messagebot.cli",
+        "serve",
+        "--port",
+        "0",
+        env={**os.environ, **LOCAL, "MESSAGEBOT_LOCAL_MODEL": str(broken)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert f"cannot load {broken}" in err.decode()
+
+
+async def test_stopping_a_long_generation_takes_a_token_or_two(local_server: Server) -> None:
+    """Without a stop sequence this prompt runs for thousands of tokens (tens of seconds)."""
+    provider = provider_of(local_server)
+    loop = asyncio.get_running_loop()
+    generation = await provider.open(Prompt(max_tokens=1500, text="Once upon a time"))
+    pieces = generation.pieces()
+    received = [await anext(pieces) for _ in range(5)]
+    assert all(received)
+    before = provider.stopped_early
+    stop = loop.time()
+    await generation.aclose()
+    await generation._job
+    stopped_after = loop.time() - stop
+    assert provider.stopped_early == before + 1
+    assert stopped_after < 0.25, stopped_after
+    assert provider.pending == 0
+    # The model is usable straight away.
+    again = await provider.open(Prompt(max_tokens=5, text="Hello"))
+    assert [piece async for piece in again.pieces()]
+
+
+async def test_any_gguf_works_through_the_setting(client: httpx.AsyncClient) -> None:
+    bundled = assemble_bundled_model()
+    async with running({**LOCAL, "MESSAGEBOT_LOCAL_MODEL": str(bundled)}) as server:
+        health = (await client.get(f"{server.url}/healthz")).json()
+        assert health["model"] == "gemma-3-270m-q4_k_m"
