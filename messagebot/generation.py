@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from .cleanup import Cleanup
 from .config import Settings
 from .errors import APIError
 from .limit import LengthLimit
@@ -105,6 +106,7 @@ class Run:
         self.start = start
         self._writer = writer
         self._generation = generation
+        self._cleanup = Cleanup()
         self._limit = LengthLimit(max_length)
         # A deque and a flag rather than asyncio.Queue: the reader merges whatever is waiting.
         self._items: deque[Event] = deque()
@@ -134,6 +136,12 @@ class Run:
             await self._writer.stats.record(self.start.provider, outcome)
         self._put(terminal)
 
+    def _emit(self, cleaned: str, parts: list[str]) -> None:
+        text = self._limit.feed(cleaned)
+        if text:
+            parts.append(text)
+            self._put(Delta(text))
+
     async def _read(self, pieces: AsyncIterator[str]) -> Done | Failure:
         """Pass the pieces on as deltas, within the deadlines and the length limit."""
         parts: list[str] = []
@@ -144,12 +152,11 @@ class Run:
                     if first:
                         first = False
                         deadline.reschedule(self._end_deadline)
-                    text = self._limit.feed(piece)
-                    if text:
-                        parts.append(text)
-                        self._put(Delta(text))
+                    self._emit(self._cleanup.feed(piece), parts)
                     if self._limit.cut:
                         break
+                else:
+                    self._emit(self._cleanup.finish(), parts)
         except TimeoutError:
             return Failure(
                 "upstream_timeout",
