@@ -96,6 +96,44 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run())
 
 
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .errors import APIError
+    from .evaluation import judge, load_cases, report
+    from .generation import Done, Writer
+    from .providers import make_provider
+    from .stats import MemoryStats
+
+    async def run() -> int:
+        provider = make_provider(settings)
+        await provider.startup()
+        writer = Writer(provider, settings, MemoryStats())
+        outcomes = []
+        try:
+            for request in load_cases():
+                try:
+                    result = await (await writer.begin(request, request.language or "en")).result()
+                except APIError as refused:
+                    outcomes.append(judge(request, "", refused.code))
+                    continue
+                message = result.message if isinstance(result, Done) else ""
+                failure = None if isinstance(result, Done) else result.code
+                outcomes.append(judge(request, message, failure))
+                if args.show:
+                    mark = "ok  " if outcomes[-1].all_passed else "FAIL"
+                    failed = [k for k, v in outcomes[-1].passed.items() if not v]
+                    print(
+                        f"{mark} {request.language} {request.reason}: {message!r}"
+                        + (f"  <- {', '.join(failed)}" if failed else "")
+                    )
+        finally:
+            await provider.shutdown()
+        print(f"provider {provider.name}, model {provider.model}")
+        print(report(outcomes))
+        return 0
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="messagebot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     write.add_argument("--manner", help="tone (default: warm)")
     write.add_argument("--max-length", type=int, dest="max_length", help="most characters")
     write.add_argument("--language", help="BCP 47 tag (ko, en, ja…); default: detected")
+    evaluate = commands.add_parser(
+        "eval", help="run the evaluation set against the configured provider"
+    )
+    evaluate.add_argument("--show", action="store_true", help="print every message")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -120,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command == "eval":
+            return _eval(args, settings)
         return _write(args, settings)
     except ConfigError as error:
         print(f"messagebot: configuration error: {error}", file=sys.stderr)
