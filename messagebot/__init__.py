@@ -8,7 +8,7 @@ import os
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import api, errors, limits, security, web
+from . import api, errors, lifecycle, limits, logs, security, web
 from .config import Settings
 from .generation import Writer
 from .paths import data_dir
@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     provider = make_provider(settings)
     stats: Stats = RedisStats(settings.redis_url) if settings.redis_url else MemoryStats()
-    app.extensions["messagebot"] = Writer(provider, settings, stats)
+    writer = Writer(provider, settings, stats)
+    app.extensions["messagebot"] = writer
+    lifecycle.init_app(app, writer)
     app.before_serving(stats.startup)
     app.before_serving(provider.startup)
     app.after_serving(provider.shutdown)
@@ -62,4 +64,5 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
+    app.asgi_app = logs.RequestLog(app.asgi_app)  # type: ignore[method-assign]
     return app

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from quart import Blueprint, Response, current_app, request
 from quart_schema import document_request, document_response
 
-from . import sse
+from . import logs, sse
 from .errors import APIError, status_for
 from .generation import Delta, Done, Run, Writer
 from .request import MessageRequest, parse_json_object, resolve_language, validate_fields
@@ -19,6 +19,15 @@ bp = Blueprint("api", __name__)
 
 def writer() -> Writer:
     return current_app.extensions["messagebot"]  # type: ignore[no-any-return]
+
+
+async def begin(fields: MessageRequest, language: str) -> Run:
+    """Start a generation for this request, noted for the request log."""
+    run = await writer().begin(fields, language)
+    record: dict[str, object] | None = request.scope.get(logs.SCOPE_KEY)  # type: ignore[assignment]
+    if record is not None:
+        record["run"] = run
+    return run
 
 
 async def read_message_request() -> tuple[MessageRequest, str]:
@@ -66,7 +75,7 @@ async def text_body(run: Run) -> AsyncIterator[bytes]:
 async def create_message() -> tuple[dict[str, object], int]:
     """Write one message and return it whole."""
     fields, language = await read_message_request()
-    run = await writer().begin(fields, language)
+    run = await begin(fields, language)
     outcome = await run.result()
     if not isinstance(outcome, Done):
         raise APIError(status_for(outcome.code), outcome.code, outcome.message)
@@ -83,7 +92,7 @@ async def stream_message() -> Response:
 
     With `Accept: text/plain`, stream the raw text instead."""
     fields, language = await read_message_request()
-    run = await writer().begin(fields, language)
+    run = await begin(fields, language)
     if request.accept_mimetypes.best_match(["text/event-stream", "text/plain"]) == "text/plain":
         return await _streaming(
             text_body(run),
@@ -101,7 +110,7 @@ async def stream_message() -> Response:
 async def legacy_streaming() -> Response:
     """The original MessageBot route, kept for its clients: raw text chunks."""
     fields, language = await read_message_request()
-    run = await writer().begin(fields, language)
+    run = await begin(fields, language)
     # The original sent raw text under this content type; its clients expect exactly that.
     return await _streaming(
         text_body(run),

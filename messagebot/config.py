@@ -57,6 +57,7 @@ class Settings:
     heartbeat_s: float = 15.0
     first_token_timeout_s: float = 30.0
     generation_timeout_s: float = 120.0
+    shutdown_grace_s: float = 25.0
     upstream_max_retries: int = 1
     local_queue_size: int = 4
     local_threads: int = 0  # 0: one per core
@@ -95,6 +96,7 @@ class Settings:
             heartbeat_s=_number(env, "MESSAGEBOT_HEARTBEAT_S", 15.0),
             first_token_timeout_s=_number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0),
             generation_timeout_s=_number(env, "MESSAGEBOT_GENERATION_TIMEOUT_S", 120.0),
+            shutdown_grace_s=_number(env, "MESSAGEBOT_SHUTDOWN_GRACE_S", 25.0),
             upstream_max_retries=_integer(env, "MESSAGEBOT_UPSTREAM_RETRIES", 1, low=0, high=5),
             local_queue_size=_integer(env, "MESSAGEBOT_LOCAL_QUEUE", 4, low=1, high=1000),
             local_threads=_integer(env, "MESSAGEBOT_LOCAL_THREADS", 0, low=0, high=256),

@@ -197,12 +197,9 @@ class FakeUpstream:
             b"transfer-encoding: chunked\r\ncache-control: no-cache\r\n\r\n"
         )
         await writer.drain()
-        # While streaming, the client sends nothing; a read that ends means it hung up.
-        gone = asyncio.ensure_future(reader.read(1))
         try:
-            return await self._stream(record, options, pieces, delay, writer, gone)
+            return await self._stream(record, options, pieces, delay, reader, writer)
         finally:
-            gone.cancel()
             if record.ended is None:
                 record.ended = time.monotonic()
 
@@ -212,9 +209,20 @@ class FakeUpstream:
         options: dict[str, str],
         pieces: list[str],
         delay: float,
+        reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        gone: asyncio.Future[bytes],
     ) -> bool:
+        async def client_left(within: float) -> bool:
+            """Wait up to `within` seconds; True as soon as the client has hung up. (The
+            reader sees the end of the connection without anything being read from it.)"""
+            end = time.monotonic() + within
+            while not reader.at_eof():
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    return False
+                await asyncio.sleep(min(remaining, 0.01))
+            return True
+
         def chunk(payload: str) -> None:
             data = payload.encode()
             writer.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -242,13 +250,11 @@ class FakeUpstream:
             if "hang_after" in faults:
                 await writer.drain()
                 record.outcome = "hung"
-                await gone
+                while not await client_left(3600):
+                    pass
                 record.outcome = "client_closed"
                 return False
-            if delay:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(gone), delay)
-            if gone.done():
+            if await client_left(delay):
                 record.outcome = "client_closed"
                 return False
             event(_chunk_body(record, {"content": piece}))

@@ -68,9 +68,29 @@ class Writer:
         self.stats = stats
         #: Generations whose producer is still running (streams in flight).
         self.active: set[Run] = set()
+        self.shutting_down = False
+
+    def begin_shutdown(self) -> None:
+        """Let running generations finish within the grace period, then end the rest with a
+        `server_shutdown` error; refuse new ones from now on."""
+        if self.shutting_down:
+            return
+        self.shutting_down = True
+        log.info(
+            "shutting down: %d generation(s) in flight, %.0f s to finish",
+            len(self.active),
+            self.settings.shutdown_grace_s,
+        )
+        asyncio.get_running_loop().call_later(self.settings.shutdown_grace_s, self._interrupt_all)
+
+    def _interrupt_all(self) -> None:
+        for run in list(self.active):
+            run.interrupt(Failure("server_shutdown", "The server is restarting; try again."))
 
     async def begin(self, request: MessageRequest, language: str) -> Run:
         """Return once the provider accepted the request; raise APIError (no stream) if not."""
+        if self.shutting_down:
+            raise APIError(503, "server_shutdown", retry_after=5)
         prompt = build_prompt(request, language, self.provider.prompt_style)
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -114,6 +134,10 @@ class Run:
         settings = writer.settings
         self._first_deadline = started + settings.first_token_timeout_s
         self._end_deadline = started + settings.generation_timeout_s
+        #: How it ended (stop, length, or an error code) and its token counts, once known.
+        self.outcome: str | None = None
+        self.usage: dict[str, Any] | None = None
+        self._interrupted: str | None = None
         self._task = asyncio.create_task(self._produce())
         writer.active.add(self)
 
@@ -123,7 +147,7 @@ class Run:
 
     async def _produce(self) -> None:
         pieces = self._generation.pieces()
-        outcome = "cancelled"
+        outcome = "cancelled"  # the client left, unless interrupt() says otherwise
         try:
             terminal = await self._read(pieces)
             outcome = terminal.finish_reason if isinstance(terminal, Done) else terminal.code
@@ -132,6 +156,8 @@ class Run:
             with contextlib.suppress(Exception):
                 await pieces.aclose()  # type: ignore[attr-defined]
                 await self._generation.aclose()
+            outcome = self._interrupted or outcome
+            self.outcome, self.usage = outcome, self._generation.usage
             self._writer.active.discard(self)
             await self._writer.stats.record(self.start.provider, outcome)
         self._put(terminal)
@@ -206,6 +232,13 @@ class Run:
                     return
         finally:
             await self.aclose()
+
+    def interrupt(self, failure: Failure) -> None:
+        """End the stream with `failure` and stop the generation."""
+        if not self._task.done():
+            self._interrupted = failure.code
+            self._put(failure)
+            self._task.cancel()
 
     async def aclose(self) -> None:
         """Stop the generation now (a no-op once it has finished)."""

@@ -16,7 +16,7 @@ from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 from werkzeug.exceptions import HTTPException
 
-from .api import writer
+from .api import begin, writer
 from .errors import APIError, status_for
 from .generation import Done
 from .paths import data_dir
@@ -202,7 +202,7 @@ async def write_without_javascript() -> Response:
             raise APIError(401, "expired_form")
         fields = validate_fields({key: value for key, value in values.items() if value.strip()})
         language = resolve_language(fields, request.headers.get("Accept-Language"))
-        run = await writer().begin(fields, language)
+        run = await begin(fields, language)
         outcome = await run.result()
         if not isinstance(outcome, Done):
             raise APIError(status_for(outcome.code), outcome.code, outcome.message)

@@ -123,3 +123,16 @@ async def stream(client: httpx.AsyncClient, url: str, body: Any, **kwargs: Any) 
 async def fake_log(client: httpx.AsyncClient, fake_url: str, tag: str) -> list[dict[str, Any]]:
     response = await client.get(fake_url.removesuffix("/v1") + "/_fake/log")
     return [r for r in response.json() if r["tag"] == tag]
+
+
+async def wait_for_record(
+    client: httpx.AsyncClient, fake: Any, tag: str, outcome: str, within: float = 5
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while loop.time() < end:
+        records = await fake_log(client, fake.base_url, tag)
+        if records and records[-1]["outcome"] == outcome:
+            return records[-1]
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{tag}: upstream never saw {outcome}: {records}")

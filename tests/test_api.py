@@ -10,7 +10,7 @@ import pytest
 from messagebot.fake_upstream import FakeUpstream
 
 from .conftest import openai_env
-from .helpers import Server, fake_log, running, stream
+from .helpers import Server, fake_log, running, stream, wait_for_record
 
 BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 200}
 SEED_BODY = {"relation": "wife", "reason": "birthday", "manner": "warm", "max_length": "200"}
@@ -141,9 +141,8 @@ async def test_length_is_enforced_in_stream(
     assert done["finish_reason"] == "length"
     assert done["message"] == result.text == "Happy birthday! Wishing you a"
     assert done["length"] == 29
-    (record,) = await fake_log(client, fake.base_url, "len30")
     # The upstream was stopped once the message was full, not read to the end.
-    assert record["outcome"] == "client_closed"
+    record = await wait_for_record(client, fake, "len30", "client_closed")
     assert record["sent"] < 40
 
 

@@ -12,7 +12,7 @@ from messagebot.fake_upstream import FakeUpstream
 from messagebot.generation import Writer
 
 from .conftest import openai_env
-from .helpers import Server, StreamResult, fake_log, parse_sse, running, stream
+from .helpers import Server, StreamResult, parse_sse, running, stream, wait_for_record
 
 BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 1000}
 
@@ -31,19 +31,6 @@ def assert_one_ending(result: StreamResult, ending: str) -> None:
 
 def writer_of(server: Server) -> Writer:
     return server.app.extensions["messagebot"]  # type: ignore[no-any-return]
-
-
-async def wait_for_record(
-    client: httpx.AsyncClient, fake: FakeUpstream, tag: str, outcome: str, within: float = 5
-) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while loop.time() < end:
-        records = await fake_log(client, fake.base_url, tag)
-        if records and records[-1]["outcome"] == outcome:
-            return records[-1]
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{tag}: upstream never saw {outcome}: {records}")
 
 
 @pytest.mark.parametrize("mode", ["sse", "text", "legacy"])

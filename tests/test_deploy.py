@@ -1,0 +1,126 @@
+"""The Procfile's own web command, run as a Heroku dyno runs it: two workers, SIGTERM to all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from pathlib import Path
+
+import httpx
+
+from messagebot.fake_upstream import FakeUpstream
+
+from .conftest import openai_env
+from .helpers import free_port, stream
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = {"name": "Zyxwname", "relation": "Qwertrel", "reason": "Plokreason"}
+
+
+def web_command() -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.removeprefix("web:").strip()
+    raise AssertionError("the Procfile has no web: line")
+
+
+async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path: Path) -> None:
+    port = free_port()
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    env = {
+        **os.environ,
+        **openai_env(fake),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "MESSAGEBOT_SHUTDOWN_GRACE_S": "3",
+    }
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        dyno = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            web_command(),
+            env=env,
+            cwd=ROOT,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )  # its own process group, as a dyno's processes are
+    loop = asyncio.get_running_loop()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=30) as client:
+            for _ in range(200):
+                try:
+                    health = await client.get(f"{url}/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            assert health.json()["status"] == "ok"
+            await asyncio.sleep(1)  # both workers up
+
+            short = asyncio.create_task(
+                stream(
+                    client,
+                    f"{url}/v1/messages/stream",
+                    {**SECRET, "reason": "Plokreason [[fake chunks=10 delay=0.2]]"},
+                    headers={"X-Request-ID": "short-1"},
+                )
+            )
+            long = asyncio.create_task(
+                stream(
+                    client,
+                    f"{url}/v1/messages/stream",
+                    {**SECRET, "reason": "Plokreason [[fake chunks=200 delay=0.1]]"},
+                    headers={"X-Request-ID": "long-1"},
+                )
+            )
+            await asyncio.sleep(0.5)
+            sent = loop.time()
+            os.killpg(dyno.pid, signal.SIGTERM)  # Heroku signals every process of the dyno
+            finished, ended = await short, await long
+            # The stream that fits in the grace period completes; the other one ends with an
+            # error event at the end of the grace period, not with a cut connection.
+            assert finished.sequence[0] == "start" and finished.sequence[-1] == "done"
+            assert ended.sequence[-1] == "error"
+            assert ended.named("error")[0].data["code"] == "server_shutdown"
+            assert 2.5 < ended.events[-1].at - sent < 6
+            code = await asyncio.wait_for(dyno.wait(), 25)
+            assert loop.time() - sent < 10  # well within Heroku's 30 s
+            assert code == 0
+    finally:
+        if dyno.returncode is None:
+            os.killpg(dyno.pid, signal.SIGKILL)
+            await dyno.wait()
+
+    stdout_text, stderr_text = out.read_text(), err.read_text()
+    lines = [json.loads(line) for line in stdout_text.splitlines() if line.startswith("{")]
+    by_id = {line["request_id"]: line for line in lines}
+    assert by_id["short-1"] | {"duration_ms": 0} == {
+        "request_id": "short-1",
+        "method": "POST",
+        "path": "/v1/messages/stream",
+        "status": 200,
+        "duration_ms": 0,
+        "provider": "openai",
+        "model": "fake-model",
+        "tokens": 10,
+        "finish_reason": "stop",
+    }
+    assert by_id["short-1"]["duration_ms"] > 1000
+    assert by_id["long-1"]["finish_reason"] == "server_shutdown"
+    assert any(line["path"] == "/healthz" and line["status"] == 200 for line in lines)
+    # Nothing personal anywhere in what the dyno printed.
+    for value in SECRET.values():
+        assert value not in stdout_text and value not in stderr_text
+
+
+async def test_request_id_is_echoed_or_made(fake: FakeUpstream) -> None:
+    from .helpers import running
+
+    async with running(openai_env(fake)) as server, httpx.AsyncClient() as client:
+        given = await client.get(f"{server.url}/healthz", headers={"X-Request-ID": "req-42"})
+        assert given.headers["x-request-id"] == "req-42"
+        made = await client.get(f"{server.url}/healthz", headers={"X-Request-ID": "bad id! {}"})
+        assert len(made.headers["x-request-id"]) == 32
