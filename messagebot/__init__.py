@@ -8,7 +8,7 @@ import os
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import api, errors, lifecycle, limits, logs, security, web
+from . import api, errors, lifecycle, limits, logs, metrics, security, web
 from .config import Settings
 from .generation import Writer
 from .paths import data_dir
@@ -64,5 +64,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
-    app.asgi_app = logs.RequestLog(app.asgi_app)  # type: ignore[method-assign]
+    app.register_blueprint(metrics.bp)
+    routes = {rule.rule for rule in app.url_map.iter_rules()}
+    app.asgi_app = logs.RequestLog(app.asgi_app, routes)  # type: ignore[method-assign]
     return app

@@ -69,6 +69,9 @@ class APIError(Exception):
         return {"error": error}
 
     def response(self) -> Response:
+        from .metrics import ERRORS
+
+        ERRORS.labels(self.code).inc()
         response = jsonify(self.body())
         response.status_code = self.status
         if self.retry_after is not None:

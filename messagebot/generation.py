@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from . import metrics
 from .cleanup import Cleanup
 from .config import Settings
 from .errors import APIError
@@ -132,6 +133,7 @@ class Run:
         self._items: deque[Event] = deque()
         self._ready = asyncio.Event()
         settings = writer.settings
+        self._started = started
         self._first_deadline = started + settings.first_token_timeout_s
         self._end_deadline = started + settings.generation_timeout_s
         #: How it ended (stop, length, or an error code) and its token counts, once known.
@@ -140,6 +142,7 @@ class Run:
         self._interrupted: str | None = None
         self._task = asyncio.create_task(self._produce())
         writer.active.add(self)
+        metrics.STREAMS.inc()
 
     def _put(self, item: Event) -> None:
         self._items.append(item)
@@ -159,6 +162,12 @@ class Run:
             outcome = self._interrupted or outcome
             self.outcome, self.usage = outcome, self._generation.usage
             self._writer.active.discard(self)
+            metrics.STREAMS.dec()
+            metrics.MESSAGES.labels(self.start.provider, outcome).inc()
+            if outcome not in ("stop", "length", "cancelled"):
+                metrics.ERRORS.labels(outcome).inc()
+            if self.usage and self.usage.get("completion_tokens"):
+                metrics.TOKENS.labels(self.start.provider).inc(self.usage["completion_tokens"])
             await self._writer.stats.record(self.start.provider, outcome)
         self._put(terminal)
 
@@ -178,6 +187,9 @@ class Run:
                     if first:
                         first = False
                         deadline.reschedule(self._end_deadline)
+                        metrics.FIRST_TOKEN.observe(
+                            asyncio.get_running_loop().time() - self._started
+                        )
                     self._emit(self._cleanup.feed(piece), parts)
                     if self._limit.cut:
                         break

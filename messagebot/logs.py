@@ -16,6 +16,8 @@ from typing import Any
 
 from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
 
+from .metrics import REQUESTS
+
 SCOPE_KEY = "messagebot.log"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -34,9 +36,16 @@ def _setup() -> None:
 class RequestLog:
     """ASGI middleware: times each request to its last byte (streams included)."""
 
-    def __init__(self, app: ASGIFramework) -> None:
+    def __init__(self, app: ASGIFramework, routes: set[str]) -> None:
         self.app = app
+        self.routes = routes
         _setup()
+
+    def _route(self, path: str) -> str:
+        """A metrics label: the route, never a path a client made up (labels must be few)."""
+        if path in self.routes:
+            return path
+        return "/static" if path.startswith("/static/") else "other"
 
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -81,3 +90,6 @@ class RequestLog:
                     finish_reason=run.outcome or "cancelled",
                 )
             access.info(json.dumps(record, ensure_ascii=False))
+            REQUESTS.labels(
+                record["method"], self._route(scope["path"]), str(record["status"])
+            ).inc()

@@ -60,6 +60,23 @@ async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path:
             assert health.json()["status"] == "ok"
             await asyncio.sleep(1)  # both workers up
 
+            # /metrics adds up every worker's numbers, whichever worker answers the scrape.
+            for _ in range(4):
+                async with httpx.AsyncClient() as fresh:  # new connections: both workers
+                    answer = await fresh.post(f"{url}/v1/messages", json=SECRET)
+                    assert answer.status_code == 200
+            for _ in range(3):
+                async with httpx.AsyncClient() as fresh:
+                    scraped = (await fresh.get(f"{url}/metrics")).text
+                assert (
+                    'messagebot_requests_total{method="POST",route="/v1/messages",status="200"} 4.0'
+                ) in scraped
+                assert 'messagebot_generations_total{outcome="stop",provider="openai"} 4.0' in (
+                    scraped
+                )
+                assert "messagebot_time_to_first_token_seconds_count 4.0" in scraped
+                assert "messagebot_tokens_total" in scraped
+
             short = asyncio.create_task(
                 stream(
                     client,
@@ -124,3 +141,33 @@ async def test_request_id_is_echoed_or_made(fake: FakeUpstream) -> None:
         assert given.headers["x-request-id"] == "req-42"
         made = await client.get(f"{server.url}/healthz", headers={"X-Request-ID": "bad id! {}"})
         assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_metrics_count_requests_errors_and_streams(fake: FakeUpstream) -> None:
+    from .helpers import running
+
+    async with running(openai_env(fake)) as server, httpx.AsyncClient() as client:
+
+        def value(text: str, prefix: str) -> float:
+            lines = [line for line in text.splitlines() if line.startswith(prefix)]
+            return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
+
+        before = (await client.get(f"{server.url}/metrics")).text
+        await client.post(f"{server.url}/v1/messages/stream", json=SECRET)
+        await client.post(
+            f"{server.url}/v1/messages", json={**SECRET, "reason": "x [[fake status=429]]"}
+        )
+        await client.post(f"{server.url}/v1/messages", json={"relation": ""})
+        after = (await client.get(f"{server.url}/metrics")).text
+        assert after.startswith("# HELP") and "messagebot_generations_in_flight" in after
+        for prefix, grew in (
+            (
+                'messagebot_requests_total{method="POST",route="/v1/messages/stream",status="200"}',
+                1,
+            ),
+            ('messagebot_errors_total{code="busy"}', 1),
+            ('messagebot_errors_total{code="invalid_request"}', 1),
+            ("messagebot_time_to_first_token_seconds_count", 1),
+        ):
+            assert value(after, prefix) - value(before, prefix) == grew, prefix
+        assert value(after, "messagebot_generations_in_flight") == 0
