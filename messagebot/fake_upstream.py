@@ -181,7 +181,9 @@ class FakeUpstream:
             pieces = self.replies.get(options["reply"], [])
         else:
             prompt = json.dumps(messages, ensure_ascii=False)
-            lang = options.get("lang") or ("ko" if "Korean" in prompt else "en")
+            lang = options.get("lang") or (
+                "ko" if "Korean" in prompt or "한국어" in prompt else "en"
+            )
             pieces = tokens_for(
                 _TEXTS.get(lang, _TEXTS["en"]), int(options.get("chunks", self.chunks))
             )

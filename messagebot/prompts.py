@@ -74,7 +74,8 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
     """The prompt for one request. The fields go in as data, never as instructions."""
     max_tokens = max_tokens_for(request.max_length, language)
     name = language_name(language)
-    manner = request.manner or f"warm, natural {name}"
+    defaults = _examples()["default_manner"]
+    manner = request.manner or defaults.get(language.split("-")[0], f"warm, natural {name}")
     if style == "completion":
         return _completion(request, language, max_tokens)
     fields = {
@@ -114,8 +115,7 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
 def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
     primary = language.split("-")[0]
     examples = _examples()
-    defaults = examples["default_manner"]
-    manner = request.manner or defaults.get(primary, defaults["en"])
+    manner = request.manner or examples["default_manner"].get(primary, "warm")
     reason = request.reason
     if primary != "ko":
         reason = examples["glossary"].get(reason, reason)

@@ -49,10 +49,12 @@ def test_english_prompt_exactly() -> None:
 def test_defaults_in_prompt_without_name_or_manner() -> None:
     prompt = build_prompt(validate_fields({"relation": "아내", "reason": "생일"}), "ko")
     system = prompt.messages[0]["content"]
-    assert "- Write it in Korean." in system
-    assert "- Tone: warm, natural Korean." in system
-    assert "using their name" not in system
-    assert "At most 200 characters" in system
+    # Korean requests get the Korean templates (prompts/system.ko.j2, user.ko.j2).
+    assert "- 한국어로 쓰세요." in system
+    assert "- 어조: 따뜻하게." in system
+    assert "이름을 넣어" not in system
+    assert "공백을 포함해 200자 이내로" in system
+    assert prompt.messages[1]["content"].endswith("이제 한국어 메시지를 200자 이내로 쓰세요.")
     data = prompt.messages[1]["content"].split("<request>\n")[1].split("\n</request>")[0]
     assert json.loads(data) == {"relation": "아내", "reason": "생일"}
     assert prompt.max_tokens == 316
