@@ -100,8 +100,10 @@ _MAX_HEAD = 200
 
 def _could_open_preamble(line: str) -> bool:
     low = line.lower()
-    return any(o.startswith(low) or low.startswith(o) for o in _OPENERS) or low.startswith(
-        ("#", "*", "subject", "제목")
+    return (
+        any(o.startswith(low) or low.startswith(o) for o in _OPENERS)
+        or low.startswith(("#", "*", "subject", "제목"))
+        or any(word in low for word in ("message", "메시지", "문구"))  # "…a message for you:"
     )
 
 
@@ -125,35 +127,56 @@ def _strip_head(text: str, final: bool) -> str | None:
     return text
 
 
+# A piece with none of these cannot change how the text before it is cleaned.
+_PLAIN = re.compile(
+    r"[^\[\]<>{}()*_\n.!?,\"'“”‘’「」『』:~]*[^\s\[\]<>{}()*_\n.!?,\"'“”‘’「」『』:~]"
+)
+
+
+_SENTENCE_END = re.compile(r"[.!?]")
+
+
 class Cleanup:
     def __init__(self) -> None:
         self._raw = ""
-        self._sent = 0
+        self._out = ""  # what has been released: never taken back
+        self._clear = False  # the last release held nothing back and no quote is open
 
     def feed(self, piece: str) -> str:
         self._raw += piece
+        # (Unless a sentence ended just before: its next words may be "Love, [Your Name]".)
+        if self._clear and _PLAIN.fullmatch(piece) and not _SENTENCE_END.search(self._out[-25:]):
+            # The common case, mid-message: plain words go straight out (cleaning the whole
+            # text again for every token cost more than anything else we do per token).
+            self._out += piece
+            return piece
         return self._release(final=False)
 
     def finish(self) -> str:
         return self._release(final=True)
 
     def _release(self, final: bool) -> str:
-        text, stable = self._clean(final)
-        out = text[self._sent : stable]
-        self._sent = max(self._sent, stable)
+        text, stable, closing = self._clean(final)
+        if not text.startswith(self._out):
+            return ""  # cannot happen by design; never send text that contradicts the sent
+        out = text[len(self._out) : stable]
+        self._out += out
+        self._clear = stable == len(text) and not closing and bool(self._out)
         return out
 
-    def _clean(self, final: bool) -> tuple[str, int]:
-        """The cleaned text so far, and how much of it can no longer change."""
+    def _clean(self, final: bool) -> tuple[str, int, str | None]:
+        """The cleaned text so far, how much of it can no longer change, and the quote that
+        would close it."""
         body = _strip_head(self._raw, final)
         if body is None:
-            return "", 0
+            return "", 0, None
         closing = _OPEN_QUOTES.get(body[:1])
         if closing:
             body = body[1:]
         body = _PLACEHOLDER.sub("", body.replace("**", "").replace("__", ""))
         if final:
-            return self._finish(body, closing), len(self._finish(body, closing))
+            text = self._finish(body, closing)
+            return text, len(text), closing
         held = len(body) - len(body.rstrip())
         if closing and (quote := body.rfind(closing)) >= 0:
             # What follows a closing quote may be a signature to drop with it: wait.
@@ -184,7 +207,7 @@ class Cleanup:
         stable = max(0, len(body) - held)
         while stable and body[stable - 1].isspace():
             stable -= 1  # white space before held text goes with it
-        return body, stable
+        return body, stable, closing
 
     @staticmethod
     def _finish(body: str, closing: str | None) -> str:
