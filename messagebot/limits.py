@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import re
-import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from quart import Quart, request
 from quart_rate_limiter import RateLimit, RateLimiter
@@ -15,8 +12,7 @@ from quart_rate_limiter.store import RateLimiterStoreABC
 
 from .config import ConfigError
 from .security import client_identity
-
-log = logging.getLogger("messagebot.limits")
+from .shared import SharedRedis
 
 # The routes that spend model time; health, stats, docs and static files are not limited.
 LIMITED_ENDPOINTS = frozenset(
@@ -47,39 +43,28 @@ class FailOpenRedisStore(RateLimiterStoreABC):
     and requests let through (with a warning) while Redis is unreachable."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._redis: Any = None
-        self._warned = 0.0
+        self._redis = SharedRedis(url, "rate limits are not enforced")
 
     async def before_serving(self) -> None:
-        from redis import asyncio as aioredis
-
-        self._redis = aioredis.from_url(self._url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        await self._redis.connect()
 
     async def after_serving(self) -> None:
-        if self._redis is not None:
-            await self._redis.aclose()
-
-    def _warn(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned > 30:
-            self._warned = now
-            log.warning("Redis unreachable, rate limits are not enforced: %s", error)
+        await self._redis.close()
 
     async def get(self, key: str, default: datetime) -> datetime:
         try:
-            value = await self._redis.get(f"messagebot:rate:{key}")
+            value = await self._redis.client.get(f"messagebot:rate:{key}")
         except Exception as error:
-            self._warn(error)
+            self._redis.unreachable(error)
             return default
         return default if value is None else datetime.fromtimestamp(float(value), UTC)
 
     async def set(self, key: str, tat: datetime) -> None:
         ttl_ms = max(1, math.ceil((tat - datetime.now(UTC)).total_seconds() * 1000)) + 1000
         try:
-            await self._redis.set(f"messagebot:rate:{key}", tat.timestamp(), px=ttl_ms)
+            await self._redis.client.set(f"messagebot:rate:{key}", tat.timestamp(), px=ttl_ms)
         except Exception as error:
-            self._warn(error)
+            self._redis.unreachable(error)
 
 
 class SharedBudgetRateLimiter(RateLimiter):

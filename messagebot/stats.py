@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections import Counter
 from typing import Any, Protocol
 
-log = logging.getLogger("messagebot.stats")
+from .shared import SharedRedis
 
 
 class Stats(Protocol):
@@ -61,38 +59,27 @@ class RedisStats:
     KEY = "messagebot:stats"
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._redis: Any = None
+        self._redis = SharedRedis(url, "counting in this process only")
         self._local = MemoryStats()
-        self._warned = 0.0
 
     async def startup(self) -> None:
-        from redis import asyncio as aioredis
-
-        self._redis = aioredis.from_url(self._url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        await self._redis.connect()
 
     async def shutdown(self) -> None:
-        if self._redis is not None:
-            await self._redis.aclose()
-
-    def _warn(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned > 30:
-            self._warned = now
-            log.warning("Redis unreachable, counting in this process only: %s", error)
+        await self._redis.close()
 
     async def record(self, provider: str, outcome: str) -> None:
         try:
-            await self._redis.hincrby(self.KEY, f"{provider}|{outcome}", 1)
+            await self._redis.client.hincrby(self.KEY, f"{provider}|{outcome}", 1)
         except Exception as error:
-            self._warn(error)
+            self._redis.unreachable(error)
             await self._local.record(provider, outcome)
 
     async def snapshot(self) -> dict[str, Any]:
         try:
-            raw = await self._redis.hgetall(self.KEY)
+            raw = await self._redis.client.hgetall(self.KEY)
         except Exception as error:
-            self._warn(error)
+            self._redis.unreachable(error)
             return {**await self._local.snapshot(), "scope": "process (redis unreachable)"}
         counts: Counter[tuple[str, str]] = Counter()
         for field, value in raw.items():
