@@ -136,3 +136,16 @@ async def wait_for_record(
             return records[-1]
         await asyncio.sleep(0.01)
     raise AssertionError(f"{tag}: upstream never saw {outcome}: {records}")
+
+
+async def wait_until_up(client: httpx.AsyncClient, url: str, within: float = 20) -> httpx.Response:
+    """Poll GET {url}/healthz until a server started in another process answers."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while True:
+        try:
+            return await client.get(f"{url}/healthz")
+        except httpx.TransportError:
+            if loop.time() > end:
+                raise
+            await asyncio.sleep(0.1)

@@ -11,7 +11,7 @@ import httpx
 from messagebot.fake_upstream import FakeUpstream
 
 from .conftest import openai_env
-from .helpers import free_port, stream
+from .helpers import free_port, stream, wait_until_up
 
 
 async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
@@ -89,12 +89,7 @@ async def test_serve_reads_port(fake: FakeUpstream, client: httpx.AsyncClient) -
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                await client.get(f"{url}/healthz")
-                break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
+        await wait_until_up(client, f"{url}")
         result = await stream(
             client, f"{url}/v1/messages/stream", {"relation": "wife", "reason": "birthday"}
         )

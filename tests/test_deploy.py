@@ -13,7 +13,7 @@ import httpx
 from messagebot.fake_upstream import FakeUpstream
 
 from .conftest import openai_env
-from .helpers import free_port, stream
+from .helpers import free_port, stream, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = {"name": "Zyxwname", "relation": "Qwertrel", "reason": "Plokreason"}
@@ -51,12 +51,7 @@ async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path:
     try:
         url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(timeout=30) as client:
-            for _ in range(200):
-                try:
-                    health = await client.get(f"{url}/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+            health = await wait_until_up(client, f"{url}")
             assert health.json()["status"] == "ok"
             await asyncio.sleep(1)  # both workers up
 

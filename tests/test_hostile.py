@@ -12,7 +12,7 @@ import pytest
 from messagebot.fake_upstream import FakeUpstream
 
 from .conftest import openai_env
-from .helpers import Server, free_port, stream
+from .helpers import Server, free_port, stream, wait_until_up
 
 POSTS = ["/v1/messages", "/v1/messages/stream", "/streaming/"]
 JSON = {"content-type": "application/json"}
@@ -183,12 +183,7 @@ async def test_schemathesis_finds_no_server_error(fake: FakeUpstream) -> None:
     )
     try:
         async with httpx.AsyncClient() as client:
-            for _ in range(100):
-                try:
-                    await client.get(f"http://127.0.0.1:{port}/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+            await wait_until_up(client, f"http://127.0.0.1:{port}")
         run = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

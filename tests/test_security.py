@@ -12,7 +12,7 @@ import pytest
 from messagebot.fake_upstream import FakeUpstream
 
 from .conftest import RedisServer, openai_env
-from .helpers import free_port, running
+from .helpers import free_port, running, wait_until_up
 
 BODY = {"relation": "wife", "reason": "birthday"}
 PROTECTED = [
@@ -161,12 +161,7 @@ async def test_two_workers_share_one_limit_and_one_count(
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                await client.get(f"{url}/healthz")
-                break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
+        await wait_until_up(client, f"{url}")
         await asyncio.sleep(1)  # let the second worker come up too
         children = await asyncio.create_subprocess_exec(
             "ps", "--ppid", str(process.pid), "-o", "args=", stdout=asyncio.subprocess.PIPE
