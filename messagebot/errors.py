@@ -8,6 +8,8 @@ from typing import Any
 from quart import Quart, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from .metrics import ERRORS
+
 log = logging.getLogger("messagebot")
 
 # Human messages for the SPEC's codes; a raise may give a more precise one.
@@ -69,8 +71,6 @@ class APIError(Exception):
         return {"error": error}
 
     def response(self) -> Response:
-        from .metrics import ERRORS
-
         ERRORS.labels(self.code).inc()
         response = jsonify(self.body())
         response.status_code = self.status

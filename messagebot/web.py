@@ -52,8 +52,7 @@ PAGE_HEADERS = {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # (X-Content-Type-Options and Referrer-Policy come with every response: security.py.)
     # The page holds a token and possibly a personal message: no shared cache may keep it.
     "Cache-Control": "no-store",
     "Vary": "Accept-Language, Cookie",
