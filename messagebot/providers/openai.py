@@ -14,20 +14,22 @@ import openai
 from openai import AsyncOpenAI
 
 try:  # the SDK's HTTP client: httpx2 from openai 3, httpx before
-    from httpx2 import Limits, TransportError
+    import httpx2 as httpx
 except ImportError:  # pragma: no cover
-    from httpx import Limits, TransportError  # type: ignore[assignment]
-from openai.types.chat import ChatCompletionMessageParam
+    import httpx  # type: ignore[no-redef]
+from openai.types.chat import ChatCompletionChunk
 
 from ..config import Settings
 from ..errors import APIError
 from ..prompts import Prompt, PromptStyle
+from .transport import AiohttpTransport
 
 log = logging.getLogger("messagebot.openai")
 
 DEFAULT_RETRY_AFTER = 5
 _DROPPED = "The language model service is unreachable or dropped the connection."
 _loads = json.loads
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _retry_after(exc: openai.APIStatusError) -> int:
@@ -58,7 +60,7 @@ def upstream_error(exc: Exception) -> APIError:
         )
     if isinstance(exc, openai.APITimeoutError):
         return APIError(504, "upstream_timeout")
-    if isinstance(exc, openai.APIConnectionError | TransportError):
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
         return APIError(502, "upstream_error", _DROPPED)
     if isinstance(exc, openai.APIStatusError):
         return APIError(
@@ -73,64 +75,85 @@ def upstream_error(exc: Exception) -> APIError:
 
 
 class OpenAIGeneration:
-    """Reads the upstream's SSE lines itself: building the SDK's pydantic object for every
-    chunk was most of our CPU per stream (bench/). The SDK still makes the request, checks
-    the status and turns refusals into its exceptions."""
+    """Reads the upstream's SSE lines itself, from the raw body: building the SDK's pydantic
+    object for every chunk, and httpx's text and line decoders, were most of our CPU per
+    stream (bench/). Every `data:` line of one read comes out as one piece."""
 
-    def __init__(self, response: Any, manager: Any) -> None:
+    def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        self._manager = manager
         self.usage: dict[str, Any] | None = None
+        self._finished = False
 
     async def pieces(self) -> AsyncIterator[str]:
-        finished = False
+        body = self._response.aiter_raw()
+        pending = b""
         try:
-            lines = self._response.iter_lines()
-            async for line in lines:
-                if not line.startswith("data:"):
-                    continue  # blank lines, comments, event: and id: fields
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    await self._finish_body(lines)
+            async for data in body:
+                if b"\n" not in data:
+                    pending += data
+                    continue
+                lines = (pending + data).split(b"\n")
+                pending = lines.pop()  # an unfinished line waits for the next read
+                texts: list[str] = []
+                try:
+                    done = self._parse(lines, texts)
+                except Exception:
+                    if texts:  # what came before the broken line is good
+                        yield "".join(texts)
+                    raise
+                if texts:
+                    yield "".join(texts)
+                if done:
+                    await self._finish_body(body)
                     return
-                chunk = _loads(data)
-                if not isinstance(chunk, dict):
-                    raise ValueError("a chunk that is not a JSON object")
-                if chunk.get("error"):
-                    raise APIError(
-                        502,
-                        "upstream_error",
-                        "The language model service reported an error mid-way.",
-                    )
-                usage = chunk.get("usage")
-                if usage:
-                    self.usage = {
-                        key: usage.get(key)
-                        for key in ("prompt_tokens", "completion_tokens", "total_tokens")
-                    }
-                choices = chunk.get("choices")
-                if choices:
-                    choice = choices[0]
-                    finished = finished or bool(choice.get("finish_reason"))
-                    text = (choice.get("delta") or {}).get("content")
-                    if text:
-                        yield text
         except Exception as exc:
             raise upstream_error(exc) from exc
-        if not finished:  # it ended without [DONE] or a finish_reason: it was cut
+        # It ended without [DONE] or a finish_reason: it was cut.
+        if not self._finished:
             raise APIError(502, "upstream_error", _DROPPED)
 
-    async def _finish_body(self, lines: AsyncIterator[str]) -> None:
+    def _parse(self, lines: list[bytes], texts: list[str]) -> bool:
+        """Add the text of these SSE lines to `texts`; True once `data: [DONE]` is seen."""
+        for line in lines:
+            if not line.startswith(b"data:"):
+                continue  # blank lines, comments, event: and id: fields
+            payload = line[5:].strip()
+            if payload == b"[DONE]":
+                return True
+            chunk = _loads(payload)
+            if not isinstance(chunk, dict):
+                raise ValueError("a chunk that is not a JSON object")
+            if chunk.get("error"):
+                raise APIError(
+                    502, "upstream_error", "The language model service reported an error mid-way."
+                )
+            usage = chunk.get("usage")
+            if usage:
+                self.usage = {
+                    key: usage.get(key)
+                    for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+                }
+            choices = chunk.get("choices")
+            if choices:
+                choice = choices[0]
+                if choice.get("finish_reason"):
+                    self._finished = True
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    texts.append(text)
+        return False
+
+    async def _finish_body(self, body: AsyncIterator[bytes]) -> None:
         """Read the end of the body after [DONE], so that the connection goes back to the
         pool for the next message instead of being closed (a new connection per message
         cost us more CPU than anything in our own code, and a TLS handshake upstream)."""
         with contextlib.suppress(Exception):
             async with asyncio.timeout(0.5):
-                async for _ in lines:
+                async for _ in body:
                     pass
 
     async def aclose(self) -> None:
-        await self._manager.__aexit__(None, None, None)
+        await self._response.aclose()
 
 
 class OpenAIProvider:
@@ -151,12 +174,7 @@ class OpenAIProvider:
             # Retry-After while the user waits to be told "busy".
             max_retries=0,
             timeout=self.settings.generation_timeout_s,
-            # Keep a connection for every stream that may run at once (the SDK keeps 100).
-            http_client=openai.DefaultAsyncHttpxClient(
-                limits=Limits(
-                    max_connections=None, max_keepalive_connections=1000, keepalive_expiry=30
-                )
-            ),
+            http_client=openai.DefaultAsyncHttpxClient(transport=AiohttpTransport()),
         )
 
     async def shutdown(self) -> None:
@@ -167,18 +185,31 @@ class OpenAIProvider:
     async def open(self, prompt: Prompt) -> OpenAIGeneration:
         if self._client is None:
             raise RuntimeError("OpenAIProvider.startup() was not awaited")
+        # The body is ours, already JSON: the SDK's typed `create()` spent more CPU checking
+        # and transforming these few fields than the rest of the request did (bench/).
+        body = _dumps(
+            {
+                "model": self.model,
+                "messages": prompt.messages,
+                "max_tokens": prompt.max_tokens,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            }
+        ).encode()
         attempt = 0
         while True:
             try:
-                manager = self._client.chat.completions.with_streaming_response.create(
-                    model=self.model,
-                    messages=cast("list[ChatCompletionMessageParam]", prompt.messages),
-                    max_tokens=prompt.max_tokens,
+                # cast_to=Response: the SDK checks the status and hands back the response.
+                response = await self._client.post(
+                    "/chat/completions",
+                    cast_to=httpx.Response,
+                    content=body,
+                    # Uncompressed, so that the body can be read raw.
+                    options={"headers": {"Accept-Encoding": "identity"}},
                     stream=True,
-                    stream_options={"include_usage": True},
+                    stream_cls=openai.AsyncStream[ChatCompletionChunk],
                 )
-                response = await manager.__aenter__()
-                return OpenAIGeneration(response, manager)
+                return OpenAIGeneration(cast("httpx.Response", response))
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
                 # Nothing has reached the client yet, so a transient failure may be retried.
                 if attempt >= self.settings.upstream_max_retries:
