@@ -50,7 +50,7 @@ async def _streaming(body: AsyncIterator[bytes], headers: dict[str, str]) -> Res
 
 async def sse_body(run: Run, heartbeat: float) -> AsyncIterator[bytes]:
     yield sse.encode("start", asdict(run.start))
-    async for item in run.events(heartbeat):
+    async for item in run.events(heartbeat, coalesce=True):
         if item is None:
             yield sse.PING
         elif isinstance(item, Delta):
@@ -63,7 +63,7 @@ async def sse_body(run: Run, heartbeat: float) -> AsyncIterator[bytes]:
 
 async def text_body(run: Run) -> AsyncIterator[bytes]:
     # Plain text has no way to say "failed": a failure simply ends the text early.
-    async for item in run.events():
+    async for item in run.events(coalesce=True):
         if isinstance(item, Delta):
             yield item.text.encode()
 

@@ -58,6 +58,7 @@ class Settings:
     first_token_timeout_s: float = 30.0
     generation_timeout_s: float = 120.0
     shutdown_grace_s: float = 25.0
+    max_flush_s: float = 0.05  # 0: every piece is sent as it comes
     upstream_max_retries: int = 1
     local_queue_size: int = 4
     local_threads: int = 0  # 0: one per core
@@ -97,6 +98,7 @@ class Settings:
             first_token_timeout_s=_number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0),
             generation_timeout_s=_number(env, "MESSAGEBOT_GENERATION_TIMEOUT_S", 120.0),
             shutdown_grace_s=_number(env, "MESSAGEBOT_SHUTDOWN_GRACE_S", 25.0),
+            max_flush_s=_number(env, "MESSAGEBOT_MAX_FLUSH_S", 0.05, low=0),
             upstream_max_retries=_integer(env, "MESSAGEBOT_UPSTREAM_RETRIES", 1, low=0, high=5),
             local_queue_size=_integer(env, "MESSAGEBOT_LOCAL_QUEUE", 4, low=1, high=1000),
             local_threads=_integer(env, "MESSAGEBOT_LOCAL_THREADS", 0, low=0, high=256),

@@ -47,6 +47,9 @@ def _environment() -> jinja2.Environment:
         autoescape=False,  # plain text for a model, not HTML
         trim_blocks=True,
         keep_trailing_newline=False,
+        # Read once per process: checking every template file's mtime on each request was
+        # ~3% of our CPU under load (bench/). Restart to pick up an edited prompt.
+        auto_reload=False,
     )
     environment.filters["oneline"] = _oneline
     return environment

@@ -12,6 +12,7 @@ instead of our 502) and caps the pool at 100 connections, fewer than the streams
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -51,11 +52,23 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, keepalive_s: float = 30) -> None:
         self._keepalive_s = keepalive_s
         self._session: aiohttp.ClientSession | None = None
+        # HTTPS_PROXY and friends, as the SDK's own client honours them. Read here, once:
+        # aiohttp's trust_env would also read ~/.netrc in a thread on every request.
+        self._proxies = urllib.request.getproxies()
+        self._proxy_for: dict[tuple[str, str], str | None] = {}
+
+    def _proxy(self, url: httpx.URL) -> str | None:
+        key = (url.scheme, url.host)
+        if key not in self._proxy_for:
+            proxy = self._proxies.get(url.scheme)
+            if proxy and urllib.request.proxy_bypass(url.host):
+                proxy = None
+            self._proxy_for[key] = proxy
+        return self._proxy_for[key]
 
     def _open_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=self._keepalive_s)
-        # trust_env: honour HTTPS_PROXY and friends, as the SDK's own client does.
-        return aiohttp.ClientSession(connector=connector, trust_env=True)
+        return aiohttp.ClientSession(connector=connector)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._session is None:
@@ -73,6 +86,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=await request.aread() or None,
                 allow_redirects=False,
+                proxy=self._proxy(request.url),
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     sock_connect=timeout.get("connect"),
