@@ -127,30 +127,41 @@ def _strip_head(text: str, final: bool) -> str | None:
     return text
 
 
-# A piece with none of these cannot change how the text before it is cleaned.
+# A piece with none of these cannot change how the text before it is cleaned; its trailing
+# spaces (group 2) are held back, like any text's, until more text follows.
 _PLAIN = re.compile(
-    r"[^\[\]<>{}()*_\n.!?,\"'“”‘’「」『』:~]*[^\s\[\]<>{}()*_\n.!?,\"'“”‘’「」『』:~]"
+    r"([^\[\]<>{}()*_\n.!?,\"'“”‘’「」『』:~]*[^\s\[\]<>{}()*_\n.!?,\"'“”‘’「」『』:~])"
+    r"([^\S\n]*)"
 )
-
-
-_SENTENCE_END = re.compile(r"[.!?]")
 
 
 class Cleanup:
     def __init__(self) -> None:
         self._raw = ""
         self._out = ""  # what has been released: never taken back
-        self._clear = False  # the last release held nothing back and no quote is open
+        # The last release held back nothing but `_spaces` (no newline), and no quote is open.
+        self._clear = False
+        self._spaces = ""
 
     def feed(self, piece: str) -> str:
         self._raw += piece
         # (Unless a sentence ended just before: its next words may be "Love, [Your Name]".)
-        if self._clear and _PLAIN.fullmatch(piece) and not _SENTENCE_END.search(self._out[-25:]):
+        if self._clear and (plain := _PLAIN.fullmatch(piece)) and not self._may_close(piece):
             # The common case, mid-message: plain words go straight out (cleaning the whole
             # text again for every token cost more than anything else we do per token).
-            self._out += piece
-            return piece
+            out = self._spaces + plain[1]
+            self._out += out
+            self._spaces = plain[2]
+            return out
         return self._release(final=False)
+
+    def _may_close(self, piece: str) -> bool:
+        """Whether the words since the last sentence's end, with this piece, might be
+        becoming a closing word ("… Love, [Your Name]"): the one hold the fast path must
+        still check."""
+        out = self._out
+        end = max(out.rfind("."), out.rfind("!"), out.rfind("?"))
+        return end >= 0 and _may_become_closing(out[end:] + self._spaces + piece) >= 0
 
     def finish(self) -> str:
         return self._release(final=True)
@@ -161,7 +172,12 @@ class Cleanup:
             return ""  # cannot happen by design; never send text that contradicts the sent
         out = text[len(self._out) : stable]
         self._out += out
-        self._clear = stable == len(text) and not closing and bool(self._out)
+        self._spaces = text[stable:]
+        self._clear = (
+            bool(self._out)
+            and not closing
+            and (not self._spaces or (self._spaces.isspace() and "\n" not in self._spaces))
+        )
         return out
 
     def _clean(self, final: bool) -> tuple[str, int, str | None]:
