@@ -63,7 +63,13 @@ def _examples() -> dict[str, Any]:
 
 def _template(kind: str, language: str) -> jinja2.Template:
     """`system.ko.j2` when prompts/ has one for the language, else `system.j2`."""
-    primary = language.split("-")[0]
+    return _select(kind, language.split("-")[0])
+
+
+@lru_cache(maxsize=256)
+def _select(kind: str, primary: str) -> jinja2.Template:
+    # Cached: Jinja2 caches templates it found, not the ones it did not (a file system
+    # look-up for `system.en.j2` on every English request).
     return _environment().select_template([f"{kind}.{primary}.j2", f"{kind}.j2"])
 
 
