@@ -333,6 +333,9 @@ OWNERS = {
     "httpx": "httpx/httpcore (upstream HTTP client)",
     "httpcore": "httpx/httpcore (upstream HTTP client)",
     "anyio": "anyio",
+    "aiohttp": "aiohttp (MessageBot's upstream transport)",
+    "yarl": "aiohttp (MessageBot's upstream transport)",
+    "multidict": "aiohttp (MessageBot's upstream transport)",
     "h11": None,  # both hypercorn and httpcore2 parse HTTP/1.1 with it: counts for its caller
     "hypercorn": "hypercorn",
     "quart": "quart",
@@ -395,8 +398,11 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
         ("AsyncCompletions.create (openai", "AsyncAPIClient.request (openai"),
     ),
     ("  of which: SDK params transform", ("(openai/_utils/_transform.py",)),
-    ("  of which: new upstream TCP connections", ("connect_tcp (", "._connect (httpcore2")),
-    ("upstream body: httpx2/httpcore2/h11/anyio reads", ("Response.aiter_raw (httpx2",)),
+    (
+        "  of which: new upstream TCP connections",
+        ("connect_tcp (", "._connect (httpcore2", "TCPConnector._create_connection (aiohttp"),
+    ),
+    ("upstream body reads (httpx2, or aiohttp under it)", ("Response.aiter_raw (httpx2",)),
     ("SDK per-chunk objects (pydantic construct)", ("_process_response_data (openai",)),
     ("JSON decoding of chunks", ("(json/decoder.py",)),
     (
@@ -405,7 +411,11 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ),
     (
         "upstream close",
-        ("AsyncResponseContextManager.__aexit__ (openai", "Response.aclose (httpx2"),
+        (
+            "AsyncResponseContextManager.__aexit__ (openai",
+            "Response.aclose (httpx2",
+            "OpenAIGeneration.aclose (messagebot",
+        ),
     ),
 ]
 

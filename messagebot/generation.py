@@ -253,7 +253,7 @@ class Run:
 
         Deltas that are ready together come out as one. With `coalesce`, a delta that follows
         another waits out a flush interval that grows with the number of open streams (none
-        when few are open; `MESSAGEBOT_MAX_FLUSH_MS` at most), so that under load each write
+        when few are open; `MESSAGEBOT_MAX_FLUSH_S` at most), so that under load each write
         to the client carries several pieces. The first delta always goes out at once."""
         loop = asyncio.get_running_loop()
         items = self._items
