@@ -19,6 +19,7 @@ from quart import Quart
 from .generation import Writer
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_NO_HANDLER = (signal.SIG_DFL, signal.SIG_IGN, signal.default_int_handler, None)
 
 
 def init_app(app: Quart, writer: Writer) -> None:
@@ -27,11 +28,19 @@ def init_app(app: Quart, writer: Writer) -> None:
     @app.before_serving
     async def handle_signals() -> None:
         loop = asyncio.get_running_loop()
+        # Where the server runs in this process (`messagebot serve`, hypercorn --workers 0),
+        # it has a handler of its own that stops it: call that one too. asyncio keeps one
+        # handler per signal in a table with no public way to read it; uvloop has none.
+        table = getattr(loop, "_signal_handlers", None)
         for sig in _SIGNALS:
-            # Where the server runs in this process (hypercorn without workers, `messagebot
-            # serve`), it has a handler of its own that stops it: call that one too. asyncio
-            # keeps one handler per signal and no public way to read it.
-            previous[sig] = getattr(loop, "_signal_handlers", {}).get(sig)
+            if table is not None:
+                previous[sig] = table.get(sig)
+            elif signal.getsignal(sig) in _NO_HANDLER:
+                previous[sig] = None  # a Hypercorn worker: nobody handles SIGTERM but us
+            else:
+                # A handler we cannot chain to (uvloop): leave the server's own in place.
+                # `messagebot serve` begins the shutdown from its handler itself.
+                continue
 
             def on_signal(before: Any = previous[sig]) -> None:
                 writer.begin_shutdown()

@@ -128,6 +128,58 @@ async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path:
         assert value not in stdout_text and value not in stderr_text
 
 
+async def test_messagebot_serve_drains_on_sigterm(fake: FakeUpstream) -> None:
+    """`messagebot serve` (one process, uvloop) gives running streams the grace period too,
+    then ends them with `server_shutdown`, refuses new ones, and exits."""
+    import sys
+
+    port = free_port()
+    env = {**os.environ, **openai_env(fake), "MESSAGEBOT_SHUTDOWN_GRACE_S": "2"}
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "messagebot.cli",
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    loop = asyncio.get_running_loop()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await wait_until_up(client, url)
+            short = asyncio.create_task(
+                stream(
+                    client,
+                    f"{url}/v1/messages/stream",
+                    {**SECRET, "reason": "x [[fake chunks=5 delay=0.2]]"},
+                )
+            )
+            long = asyncio.create_task(
+                stream(
+                    client,
+                    f"{url}/v1/messages/stream",
+                    {**SECRET, "reason": "x [[fake chunks=200 delay=0.1]]"},
+                )
+            )
+            await asyncio.sleep(0.5)
+            sent = loop.time()
+            server.send_signal(signal.SIGTERM)
+            finished, ended = await short, await long
+            assert finished.sequence[-1] == "done"
+            assert ended.named("error")[0].data["code"] == "server_shutdown"
+            assert 1.5 < ended.events[-1].at - sent < 5
+            assert await asyncio.wait_for(server.wait(), 15) == 0
+            assert loop.time() - sent < 10
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+
+
 async def test_request_id_is_echoed_or_made(fake: FakeUpstream) -> None:
     from .helpers import running
 
