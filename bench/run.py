@@ -38,6 +38,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from loadgen import proc_rss  # bench/ is this script's directory, so on sys.path
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PY = sys.executable
@@ -160,17 +162,26 @@ def messagebot_cmd() -> list[str]:
 # -- the load client ------------------------------------------------------------------------
 
 
-def loadgen(job: dict[str, Any]) -> dict[str, Any]:
+def child(script: str, job: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run bench/<script> on a JSON job in its own process; its last line is the result.
+    Raises ChildProcessError with the end of its stderr if it fails."""
     done = subprocess.run(
-        [PY, str(HERE / "loadgen.py"), json.dumps(job)],
+        [PY, str(HERE / script), json.dumps(job)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(f"loadgen failed:\n{done.stderr[-3000:]}")
+        raise ChildProcessError(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def loadgen(job: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return child("loadgen.py", job, timeout=300)
+    except ChildProcessError as error:
+        raise SystemExit(f"loadgen failed:\n{error}") from None
 
 
 def short_body(body: dict[str, Any], directive: str) -> dict[str, Any]:
@@ -244,7 +255,7 @@ def hold(srv: dict[str, Server], tgt: dict[str, Any], name: str, count: int) -> 
     target["body"] = dict(BODY, reason="birthday [[fake hang_after=1]]")
     pid = srv[name].pid
     time.sleep(0.5)
-    before = rss(pid)
+    before = proc_rss(pid)
     proc = subprocess.Popen(
         [
             PY,
@@ -258,12 +269,12 @@ def hold(srv: dict[str, Server], tgt: dict[str, Any], name: str, count: int) -> 
     assert proc.stdin is not None and proc.stdout is not None
     ready = json.loads(proc.stdout.readline())["ready"]
     time.sleep(0.5)
-    during = rss(pid)
+    during = proc_rss(pid)
     proc.stdin.write("go\n")
     proc.stdin.flush()
     proc.communicate(timeout=60)
     time.sleep(1.0)
-    after = rss(pid)
+    after = proc_rss(pid)
     return {
         "streams": count,
         "open": ready,
@@ -272,14 +283,6 @@ def hold(srv: dict[str, Server], tgt: dict[str, Any], name: str, count: int) -> 
         "rss_after_mb": after / 2**20,
         "kb_per_stream": (during - before) / max(1, ready) / 1024,
     }
-
-
-def rss(pid: int) -> int:
-    with open(f"/proc/{pid}/status", "rb") as file:
-        for line in file:
-            if line.startswith(b"VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 # -- profiling ------------------------------------------------------------------------------
@@ -521,17 +524,11 @@ def run_local(out: Path, args: argparse.Namespace) -> dict[str, Any] | None:
             "http_port": port,
             "http_runs": 3 if args.quick else 6,
         }
-        done = subprocess.run(
-            [PY, str(HERE / "local.py"), json.dumps(job)],
-            capture_output=True,
-            text=True,
-            timeout=400,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(f"  local bench failed:\n{done.stderr[-2000:]}")
+        try:
+            return child("local.py", job, timeout=400)
+        except ChildProcessError as error:
+            print(f"  local bench failed:\n{str(error)[-2000:]}")
             return None
-        return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
     finally:
         server.stop()
 
