@@ -41,6 +41,9 @@ async def read_message_request() -> tuple[MessageRequest, str]:
     return fields, resolve_language(fields, request.headers.get("Accept-Language"))
 
 
+_TEXT_HEADERS = {**sse.HEADERS, "Content-Type": "text/plain; charset=utf-8"}
+
+
 async def _streaming(body: AsyncIterator[bytes], headers: dict[str, str]) -> Response:
     response = Response(body, 200, headers)
     # Our own deadlines bound a stream; Quart's 60 s default would cut a legitimate one.
@@ -94,14 +97,7 @@ async def stream_message() -> Response:
     fields, language = await read_message_request()
     run = await begin(fields, language)
     if request.accept_mimetypes.best_match(["text/event-stream", "text/plain"]) == "text/plain":
-        return await _streaming(
-            text_body(run),
-            {
-                "Content-Type": "text/plain; charset=utf-8",
-                "Cache-Control": "no-cache",
-                "X-Accel-Buffering": "no",
-            },
-        )
+        return await _streaming(text_body(run), _TEXT_HEADERS)
     return await _streaming(sse_body(run, writer().settings.heartbeat_s), sse.HEADERS)
 
 
@@ -111,15 +107,8 @@ async def legacy_streaming() -> Response:
     """The original MessageBot route, kept for its clients: raw text chunks."""
     fields, language = await read_message_request()
     run = await begin(fields, language)
-    # The original sent raw text under this content type; its clients expect exactly that.
-    return await _streaming(
-        text_body(run),
-        {
-            "Content-Type": "text/event-stream; charset=utf-8",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        },
-    )
+    # The original sent raw text under the SSE content type; its clients expect exactly that.
+    return await _streaming(text_body(run), sse.HEADERS)
 
 
 @bp.get("/healthz")
