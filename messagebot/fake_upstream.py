@@ -39,6 +39,10 @@ _TEXTS = {
 }
 
 
+# The request headers a test may check: what the SDK sends, and how the body is asked for.
+_RECORDED_HEADERS = ("authorization", "content-type", "accept-encoding", "user-agent")
+
+
 @dataclass
 class Record:
     """What the fake saw of one request, for tests to check (GET /_fake/log)."""
@@ -49,6 +53,7 @@ class Record:
     model: str
     max_tokens: int | None
     messages: list[Any]
+    headers: dict[str, str] = field(default_factory=dict)
     sent: int = 0
     outcome: str = "open"  # open, completed, client_closed, dropped, hung, error
     started: float = field(default_factory=time.monotonic)
@@ -126,7 +131,8 @@ class FakeUpstream:
         keep_alive = headers.get("connection", "").lower() != "close"
 
         if method == "POST" and path.endswith("/chat/completions"):
-            return await self._completion(json.loads(body or b"{}"), reader, writer) and keep_alive
+            data = json.loads(body or b"{}")
+            return await self._completion(data, headers, reader, writer) and keep_alive
         if method == "GET" and path.endswith("/models"):
             await _send_json(
                 writer,
@@ -150,7 +156,11 @@ class FakeUpstream:
         return keep_alive
 
     async def _completion(
-        self, data: dict[str, Any], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        data: dict[str, Any],
+        headers: dict[str, str],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> bool:
         messages = data.get("messages") or []
         options = parse_directive(messages)
@@ -161,6 +171,7 @@ class FakeUpstream:
             model=str(data.get("model")),
             max_tokens=data.get("max_tokens"),
             messages=messages,
+            headers={k: v for k, v in headers.items() if k in _RECORDED_HEADERS},
         )
         self.records.append(record)
         if "headers_delay" in options:

@@ -160,6 +160,11 @@ async def test_prompt_reaches_upstream_with_fields_as_data(
     assert "At most 100 characters" in system["content"]
     assert '"name": "Minji"' in user["content"]
     assert '"relation": "wife"' in user["content"]
+    # The SDK's auth and headers, and a body we can read raw.
+    assert record["headers"]["authorization"] == "Bearer sk-test"
+    assert record["headers"]["content-type"] == "application/json"
+    assert record["headers"]["accept-encoding"] == "identity"
+    assert record["headers"]["user-agent"].startswith("AsyncOpenAI/Python")
 
 
 async def test_healthz(server: Server, client: httpx.AsyncClient) -> None:
