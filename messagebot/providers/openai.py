@@ -8,21 +8,22 @@ import json
 import logging
 import math
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
+import aiohttp
 import openai
 from openai import AsyncOpenAI
+from yarl import URL
 
 try:  # the SDK's HTTP client: httpx2 from openai 3, httpx before
     import httpx2 as httpx
 except ImportError:  # pragma: no cover
     import httpx  # type: ignore[no-redef]
-from openai.types.chat import ChatCompletionChunk
 
 from ..config import Settings
 from ..errors import APIError
 from ..prompts import Prompt, PromptStyle
-from .transport import AiohttpTransport
+from .transport import Upstream
 
 log = logging.getLogger("messagebot.openai")
 
@@ -60,7 +61,9 @@ def upstream_error(exc: Exception) -> APIError:
         )
     if isinstance(exc, openai.APITimeoutError):
         return APIError(504, "upstream_timeout")
-    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+    if isinstance(exc, openai.APIConnectionError | aiohttp.ClientError | TimeoutError):
+        # TimeoutError here is aiohttp's read timeout; our own deadlines are told apart
+        # before this (generation.py).
         return APIError(502, "upstream_error", _DROPPED)
     if isinstance(exc, openai.APIStatusError):
         return APIError(
@@ -79,13 +82,13 @@ class OpenAIGeneration:
     object for every chunk, and httpx's text and line decoders, were most of our CPU per
     stream (bench/). Every `data:` line of one read comes out as one piece."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
         self.usage: dict[str, Any] | None = None
         self._finished = False
 
     async def pieces(self) -> AsyncIterator[str]:
-        body = self._response.aiter_raw()
+        body = self._response.content.iter_any()
         pending = b""
         try:
             async for data in body:
@@ -153,7 +156,8 @@ class OpenAIGeneration:
                     pass
 
     async def aclose(self) -> None:
-        await self._response.aclose()
+        # Back to the pool when the body was read to its end; closed otherwise.
+        self._response.release()
 
 
 class OpenAIProvider:
@@ -166,27 +170,32 @@ class OpenAIProvider:
         self._client: AsyncOpenAI | None = None
 
     async def startup(self) -> None:
-        self._client = AsyncOpenAI(
+        self._http = Upstream(self.settings.generation_timeout_s)
+        self._client = client = AsyncOpenAI(
             # The SDK insists on a key; servers like vLLM or Ollama ignore it.
             api_key=self.settings.openai_api_key or "unused",
             base_url=self.settings.openai_base_url,
             # We retry ourselves (see open): the SDK would also retry a 429, sleeping out its
             # Retry-After while the user waits to be told "busy".
             max_retries=0,
-            timeout=self.settings.generation_timeout_s,
-            http_client=openai.DefaultAsyncHttpxClient(transport=AiohttpTransport()),
         )
+        # What the SDK sends with a chat completion (its URL, auth and headers), taken once:
+        # building them for every message was a third of our time before the first token
+        # (bench/). The requests themselves go out through aiohttp (transport.py).
+        headers = {**client.auth_headers, **client.default_headers}
+        headers["Accept-Encoding"] = "identity"  # so that the body can be read raw
+        self._headers = {key: value for key, value in headers.items() if isinstance(value, str)}
+        self._url = URL(str(client.base_url.join("chat/completions")), encoded=True)
 
     async def shutdown(self) -> None:
         if self._client is not None:
+            await self._http.aclose()
             await self._client.close()
             self._client = None
 
     async def open(self, prompt: Prompt) -> OpenAIGeneration:
         if self._client is None:
             raise RuntimeError("OpenAIProvider.startup() was not awaited")
-        # The body is ours, already JSON: the SDK's typed `create()` spent more CPU checking
-        # and transforming these few fields than the rest of the request did (bench/).
         body = _dumps(
             {
                 "model": self.model,
@@ -199,17 +208,7 @@ class OpenAIProvider:
         attempt = 0
         while True:
             try:
-                # cast_to=Response: the SDK checks the status and hands back the response.
-                response = await self._client.post(
-                    "/chat/completions",
-                    cast_to=httpx.Response,
-                    content=body,
-                    # Uncompressed, so that the body can be read raw.
-                    options={"headers": {"Accept-Encoding": "identity"}},
-                    stream=True,
-                    stream_cls=openai.AsyncStream[ChatCompletionChunk],
-                )
-                return OpenAIGeneration(cast("httpx.Response", response))
+                return OpenAIGeneration(await self._send(body))
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
                 # Nothing has reached the client yet, so a transient failure may be retried.
                 if attempt >= self.settings.upstream_max_retries:
@@ -218,3 +217,38 @@ class OpenAIProvider:
                 attempt += 1
             except Exception as exc:
                 raise upstream_error(exc) from exc
+
+    async def _send(self, body: bytes) -> aiohttp.ClientResponse:
+        """Send one chat request. A failed connection or an error status comes out as the
+        SDK's own exception, as its `create()` would raise it."""
+        assert self._client is not None
+        try:
+            response = await self._http.post(self._url, self._headers, body)
+        except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
+            raise openai.APITimeoutError(request=self._request()) from exc
+        except aiohttp.ClientError as exc:
+            raise openai.APIConnectionError(request=self._request()) from exc
+        if response.status < 400:
+            return response
+        try:
+            content = await response.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise openai.APIConnectionError(request=self._request()) from exc
+        finally:
+            response.release()
+        error = httpx.Response(
+            response.status,
+            headers=[
+                (key, value)
+                for key, value in response.raw_headers
+                # aiohttp has already undone the body's encoding and framing
+                if key.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
+            ],
+            content=content,
+            request=self._request(),
+        )
+        raise self._client._make_status_error_from_response(error)
+
+    def _request(self) -> httpx.Request:
+        """The request as the SDK's exceptions carry it (only on the way to an error)."""
+        return httpx.Request("POST", str(self._url), headers=self._headers)
