@@ -194,20 +194,23 @@ def short_body(body: dict[str, Any], directive: str) -> dict[str, Any]:
 
 
 def targets(srv: dict[str, Server]) -> dict[str, dict[str, Any]]:
-    def port(name: str) -> int:
-        return int(srv[name].url.rsplit(":", 1)[1])
+    return targets_at({name: int(server.url.rsplit(":", 1)[1]) for name, server in srv.items()})
 
+
+def targets_at(port: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """What the load client sends to each system: the fake called directly, the baseline and
+    MessageBot, by port."""
     return {
         "direct": {
-            "port": port("fake"),
+            "port": port["fake"],
             "path": "/v1/chat/completions",
             "mode": "openai",
             "body": DIRECT_BODY,
             "headers": {"Authorization": "Bearer x"},
         },
-        "baseline": {"port": port("baseline"), "path": "/streaming/", "mode": "text", "body": BODY},
+        "baseline": {"port": port["baseline"], "path": "/streaming/", "mode": "text", "body": BODY},
         "messagebot": {
-            "port": port("messagebot"),
+            "port": port["messagebot"],
             "path": "/v1/messages/stream",
             "mode": "sse",
             "body": BODY,
@@ -397,15 +400,22 @@ def owner(frames: list[str]) -> str:
 # Stages of a relayed stream, by library frames that either system goes through (inclusive).
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     (
-        "upstream request, SDK call until headers",
-        ("AsyncCompletions.create (openai", "AsyncAPIClient.request (openai"),
+        "upstream request until its headers (the SDK's call, or ours)",
+        (
+            "AsyncCompletions.create (openai",
+            "AsyncAPIClient.request (openai",
+            "OpenAIProvider._send (messagebot",
+        ),
     ),
     ("  of which: SDK params transform", ("(openai/_utils/_transform.py",)),
     (
         "  of which: new upstream TCP connections",
         ("connect_tcp (", "._connect (httpcore2", "TCPConnector._create_connection (aiohttp"),
     ),
-    ("upstream body reads (httpx2, or aiohttp under it)", ("Response.aiter_raw (httpx2",)),
+    (
+        "upstream body reads (httpx2, or aiohttp)",
+        ("Response.aiter_raw (httpx2", "AsyncStreamIterator.__anext__ (aiohttp"),
+    ),
     ("SDK per-chunk objects (pydantic construct)", ("_process_response_data (openai",)),
     ("JSON decoding of chunks", ("(json/decoder.py",)),
     (
