@@ -308,6 +308,26 @@ async def test_upstream_refusals_before_start(
         assert response.headers["retry-after"] == "7"
 
 
+async def test_upstream_through_an_http_proxy(
+    fake: FakeUpstream, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY is honoured, as the SDK's own client would: the fake stands in for the proxy
+    (it takes the absolute-form request line a proxy gets), and the upstream's host does not
+    even resolve, so only the proxy can have answered."""
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{fake.port}")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")  # our own test requests go direct
+    env = {**openai_env(fake), "OPENAI_BASE_URL": "http://upstream.invalid/v1"}
+    async with running(env) as served:
+        body = {**BODY, "reason": "birthday [[fake tag=proxied]]"}
+        response = await client.post(f"{served.url}/v1/messages", json=body)
+        assert response.status_code == 200, response.text
+        assert response.json()["message"].startswith("Happy birthday")
+    (record,) = await fake_log(client, fake.base_url, "proxied")
+    assert record["outcome"] == "completed"
+
+
 async def test_upstream_unreachable_is_502(client: httpx.AsyncClient) -> None:
     from .helpers import free_port
 
