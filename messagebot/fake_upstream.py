@@ -16,6 +16,8 @@ A request picks its behaviour with a directive anywhere in its messages, for ins
   reply=KEY                 send the pieces registered under KEY (POST /_fake/replies)
   lang=ko|en                the default text's language (default: ko if the prompt asks for Korean)
   tag=NAME                  a name to find the request by in GET /_fake/log
+
+A path under /moved/ answers 307 with the same path without /moved (a base URL that redirects).
 """
 
 from __future__ import annotations
@@ -130,6 +132,10 @@ class FakeUpstream:
         body = await reader.readexactly(int(headers.get("content-length", "0")))
         keep_alive = headers.get("connection", "").lower() != "close"
 
+        if path.startswith("/moved/"):
+            location = {"location": path.removeprefix("/moved")}
+            await _send_json(writer, 307, {"moved": True}, location)
+            return keep_alive
         if method == "POST" and path.endswith("/chat/completions"):
             data = json.loads(body or b"{}")
             return await self._completion(data, headers, reader, writer) and keep_alive

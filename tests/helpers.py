@@ -43,7 +43,7 @@ async def running(env: Mapping[str, str]) -> AsyncIterator[Server]:
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
     url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(trust_env=False) as client:  # loopback: no proxy settings
         for _ in range(200):
             with contextlib.suppress(httpx.TransportError):
                 if (await client.get(f"{url}/healthz")).status_code == 200:

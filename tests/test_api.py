@@ -328,6 +328,30 @@ async def test_upstream_through_an_http_proxy(
     assert record["outcome"] == "completed"
 
 
+async def test_a_socks_proxy_setting_does_not_stop_the_service(
+    fake: FakeUpstream, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK's own HTTP client would refuse to start on ALL_PROXY=socks5://… without the
+    socksio package; it never sends for us, so it must not read the environment."""
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    async with running(openai_env(fake)) as served:
+        response = await client.post(f"{served.url}/v1/messages", json=BODY)
+        assert response.status_code == 200, response.text
+
+
+async def test_upstream_redirect_is_followed(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+    """A base URL that answers 307 (a moved path, a proxy's http→https) works, as it did with
+    the SDK's own client; the request keeps its body and auth on the same origin."""
+    env = {**openai_env(fake), "OPENAI_BASE_URL": f"http://127.0.0.1:{fake.port}/moved/v1"}
+    async with running(env) as served:
+        body = {**BODY, "reason": "birthday [[fake tag=moved]]"}
+        result = await stream(client, f"{served.url}/v1/messages/stream", body)
+        assert result.sequence[-1] == "done", result.sequence
+    (record,) = await fake_log(client, fake.base_url, "moved")
+    assert record["headers"]["authorization"] == "Bearer sk-test"
+
+
 async def test_upstream_unreachable_is_502(client: httpx.AsyncClient) -> None:
     from .helpers import free_port
 

@@ -178,6 +178,10 @@ class OpenAIProvider:
             # We retry ourselves (see open): the SDK would also retry a 429, sleeping out its
             # Retry-After while the user waits to be told "busy".
             max_retries=0,
+            # The SDK's own HTTP client never sends (see below). Not reading the environment
+            # keeps it from failing on proxy settings it has no use for (socks5:// without
+            # socksio); ours are read in transport.py.
+            http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
         )
         # What the SDK sends with a chat completion (its URL, auth and headers), taken once:
         # building them for every message was a third of our time before the first token
@@ -221,14 +225,15 @@ class OpenAIProvider:
     async def _send(self, body: bytes) -> aiohttp.ClientResponse:
         """Send one chat request. A failed connection or an error status comes out as the
         SDK's own exception, as its `create()` would raise it."""
-        assert self._client is not None
+        if self._client is None:
+            raise RuntimeError("OpenAIProvider.startup() was not awaited")
         try:
             response = await self._http.post(self._url, self._headers, body)
         except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
             raise openai.APITimeoutError(request=self._request()) from exc
         except aiohttp.ClientError as exc:
             raise openai.APIConnectionError(request=self._request()) from exc
-        if response.status < 400:
+        if 200 <= response.status < 300:
             return response
         try:
             content = await response.read()

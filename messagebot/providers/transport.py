@@ -30,6 +30,7 @@ class Upstream:
         )
         self._keepalive_s = keepalive_s
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         # HTTPS_PROXY and friends, as the SDK's own client honours them. Read here, once:
         # aiohttp's trust_env would also read ~/.netrc in a thread on every request.
         self._proxies = urllib.request.getproxies()
@@ -49,6 +50,8 @@ class Upstream:
     ) -> aiohttp.ClientResponse:
         """The response once its headers are in; aiohttp's errors (`aiohttp.ClientError`,
         `TimeoutError`) as they come."""
+        if self._closed:
+            raise aiohttp.ClientConnectionError("the upstream connection pool is closed")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=self._keepalive_s)
             self._session = aiohttp.ClientSession(
@@ -58,11 +61,14 @@ class Upstream:
             url,
             headers=headers,
             data=body,
-            allow_redirects=False,
+            # As the SDK's own client does (a proxy's http→https, a moved path); aiohttp
+            # drops the Authorization header when a redirect leaves the origin.
+            allow_redirects=True,
             proxy=self._proxy(url),
         )
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
