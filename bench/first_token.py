@@ -42,24 +42,17 @@ def _mark(name: str) -> None:
 
 
 def _wrap(owner: Any, attr: str, name: str) -> None:
-    """Mark `name` when `owner.attr` is first called in the current request."""
+    """Mark `name` when the coroutine function `owner.attr` is first called in the current
+    request."""
     original = getattr(owner, attr)
-    if asyncio.iscoroutinefunction(original):
+    assert asyncio.iscoroutinefunction(original), f"{owner.__name__}.{attr} is not async"
 
-        @functools.wraps(original)
-        async def marked_async(*args: Any, **kwargs: Any) -> Any:
-            _mark(name)
-            return await original(*args, **kwargs)
+    @functools.wraps(original)
+    async def marked(*args: Any, **kwargs: Any) -> Any:
+        _mark(name)
+        return await original(*args, **kwargs)
 
-        setattr(owner, attr, marked_async)
-    else:
-
-        @functools.wraps(original)
-        def marked(*args: Any, **kwargs: Any) -> Any:
-            _mark(name)
-            return original(*args, **kwargs)
-
-        setattr(owner, attr, marked)
+    setattr(owner, attr, marked)
 
 
 def _instrument() -> None:

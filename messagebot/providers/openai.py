@@ -198,7 +198,8 @@ class OpenAIProvider:
             self._client = None
 
     async def open(self, prompt: Prompt) -> OpenAIGeneration:
-        if self._client is None:
+        client = self._client
+        if client is None:
             raise RuntimeError("OpenAIProvider.startup() was not awaited")
         body = _dumps(
             {
@@ -212,7 +213,7 @@ class OpenAIProvider:
         attempt = 0
         while True:
             try:
-                return OpenAIGeneration(await self._send(body))
+                return OpenAIGeneration(await self._send(client, body))
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
                 # Nothing has reached the client yet, so a transient failure may be retried.
                 if attempt >= self.settings.upstream_max_retries:
@@ -222,11 +223,9 @@ class OpenAIProvider:
             except Exception as exc:
                 raise upstream_error(exc) from exc
 
-    async def _send(self, body: bytes) -> aiohttp.ClientResponse:
+    async def _send(self, client: AsyncOpenAI, body: bytes) -> aiohttp.ClientResponse:
         """Send one chat request. A failed connection or an error status comes out as the
         SDK's own exception, as its `create()` would raise it."""
-        if self._client is None:
-            raise RuntimeError("OpenAIProvider.startup() was not awaited")
         try:
             response = await self._http.post(self._url, self._headers, body)
         except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
@@ -252,7 +251,7 @@ class OpenAIProvider:
             content=content,
             request=self._request(),
         )
-        raise self._client._make_status_error_from_response(error)
+        raise client._make_status_error_from_response(error)
 
     def _request(self) -> httpx.Request:
         """The request as the SDK's exceptions carry it (only on the way to an error)."""
