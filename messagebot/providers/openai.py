@@ -7,7 +7,10 @@ import contextlib
 import json
 import logging
 import math
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -27,18 +30,41 @@ from .transport import Upstream
 
 log = logging.getLogger("messagebot.openai")
 
-DEFAULT_RETRY_AFTER = 5
+DEFAULT_RETRY_AFTER = 5  # seconds, when the upstream's 429 gives no usable Retry-After
+MAX_RETRY_AFTER = 600  # the most we pass on: a client told "hours" would give up on us
+_DELAY_SECONDS = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 _DROPPED = "The language model service is unreachable or dropped the connection."
 _loads = json.loads
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> int:
+    """An upstream's Retry-After as whole seconds for ours, from 1 to MAX_RETRY_AFTER.
+
+    RFC 9110 allows delay-seconds (digits) or an HTTP-date; a decimal (`1.5`, which some
+    servers send) is rounded up. Anything else, `inf`, `nan`, `1e400`, `-5` or garbage
+    included, gets DEFAULT_RETRY_AFTER: never an exception (a 500 instead of `busy`)."""
+    text = (raw or "").strip()
+    number = _DELAY_SECONDS.fullmatch(text)
+    if number:
+        whole, fraction = number.group(1).lstrip("0"), number.group(2) or ""
+        # Digits, not float(): no overflow however long the number (nor int()'s digit limit).
+        if len(whole) > len(str(MAX_RETRY_AFTER)):
+            return MAX_RETRY_AFTER
+        seconds = int(whole or "0") + (1 if fraction.strip("0") else 0)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return DEFAULT_RETRY_AFTER
+        if when.tzinfo is None:  # RFC 9110: an HTTP-date is in GMT
+            when = when.replace(tzinfo=UTC)
+        seconds = math.ceil((when - (now or datetime.now(UTC))).total_seconds())
+    return max(1, min(MAX_RETRY_AFTER, seconds))
+
+
 def _retry_after(exc: openai.APIStatusError) -> int:
-    raw = exc.response.headers.get("retry-after", "")
-    try:
-        return max(1, min(3600, math.ceil(float(raw))))
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
+    return parse_retry_after(exc.response.headers.get("retry-after"))
 
 
 def upstream_error(exc: Exception) -> APIError:
