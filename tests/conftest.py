@@ -9,7 +9,7 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import Server, free_port, running
+from .helpers import Server, free_port, running, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -65,14 +65,19 @@ async def start_redis() -> RedisServer:
         "no",
         stdout=asyncio.subprocess.DEVNULL,
     )
-    for _ in range(200):
+
+    async def accepting() -> bool:
+        if process.returncode is not None:
+            raise RuntimeError(f"redis-server exited with {process.returncode}")
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return RedisServer(port, process)
         except OSError:
-            await asyncio.sleep(0.02)
-    raise RuntimeError("redis-server did not start")
+            return False
+        writer.close()
+        return True
+
+    await wait_until(accepting, within=30, every=0.02, what="redis-server to start")
+    return RedisServer(port, process)
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,14 +44,18 @@ async def running(env: Mapping[str, str]) -> AsyncIterator[Server]:
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
     url = f"http://127.0.0.1:{port}"
+
+    async def healthy() -> bool:
+        if task.done():  # it failed to start: say why rather than wait for nothing
+            task.result()
+            raise RuntimeError("the server stopped before it came up")
+        with contextlib.suppress(httpx.TransportError):
+            return (await client.get(f"{url}/healthz")).status_code == 200
+        return False
+
     async with httpx.AsyncClient(trust_env=False) as client:  # loopback: no proxy settings
-        for _ in range(200):
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    break
-            await asyncio.sleep(0.02)
-        else:
-            raise RuntimeError("the server did not come up")
+        # A deadline, not a number of tries: loading the local model on a busy machine is slow.
+        await wait_until(healthy, within=60, every=0.02, what="the server to come up")
     try:
         yield Server(app, url)
     finally:
@@ -107,16 +112,34 @@ async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SSE]:
             raise AssertionError(f"not an SSE line: {line!r}")
 
 
-async def stream(client: httpx.AsyncClient, url: str, body: Any, **kwargs: Any) -> StreamResult:
-    """POST and read the whole answer: SSE events for a 200 stream, JSON otherwise."""
-    async with client.stream("POST", url, json=body, **kwargs) as response:
-        result = StreamResult(response.status_code, response.headers)
-        if response.headers.get("content-type", "").startswith("text/event-stream"):
-            async for item in parse_sse(response.aiter_lines()):
-                result.events.append(item)
-        else:
-            raw = await response.aread()
-            result.body = json.loads(raw) if raw else None
+async def stream(
+    client: httpx.AsyncClient,
+    url: str,
+    body: Any,
+    *,
+    started: asyncio.Event | None = None,
+    **kwargs: Any,
+) -> StreamResult:
+    """POST and read the whole answer: SSE events for a 200 stream, JSON otherwise.
+
+    `started` is set once the answer has begun (the first event, or the error's status), for
+    a test that must act while the stream is open."""
+    try:
+        async with client.stream("POST", url, json=body, **kwargs) as response:
+            result = StreamResult(response.status_code, response.headers)
+            if response.headers.get("content-type", "").startswith("text/event-stream"):
+                async for item in parse_sse(response.aiter_lines()):
+                    result.events.append(item)
+                    if started is not None:
+                        started.set()
+            else:
+                if started is not None:
+                    started.set()
+                raw = await response.aread()
+                result.body = json.loads(raw) if raw else None
+    finally:
+        if started is not None:
+            started.set()  # never leave a waiter hanging on a request that failed
     return result
 
 
@@ -125,17 +148,46 @@ async def fake_log(client: httpx.AsyncClient, fake_url: str, tag: str) -> list[d
     return [r for r in response.json() if r["tag"] == tag]
 
 
+async def wait_until(
+    check: Callable[[], Any], within: float = 10, every: float = 0.01, what: str = ""
+) -> Any:
+    """Call `check` (a function, or a coroutine function) until it returns something true, and
+    return that; fail once `within` seconds have passed, showing the last thing it returned.
+
+    What another thread, task or process updates (a counter, a queue, the fake upstream's
+    record of a request, a log, a metric) may change a moment after the response that caused
+    it: a test waits for it with a deadline, never assumes it is already done, and never
+    sleeps a fixed time in the hope that it is."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() >= end:
+            name = what or getattr(check, "__name__", "the condition")
+            raise AssertionError(f"waited {within} s for {name}; last: {value!r}")
+        await asyncio.sleep(every)
+
+
 async def wait_for_record(
     client: httpx.AsyncClient, fake: Any, tag: str, outcome: str, within: float = 5
 ) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while loop.time() < end:
+    """The fake upstream's record of the request tagged `tag`, once its outcome is `outcome`
+    (the fake writes it as the connection ends, which may be after our response ended)."""
+    records: list[dict[str, Any]] = []
+
+    async def seen() -> dict[str, Any] | None:
+        nonlocal records
         records = await fake_log(client, fake.base_url, tag)
-        if records and records[-1]["outcome"] == outcome:
-            return records[-1]
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{tag}: upstream never saw {outcome}: {records}")
+        return records[-1] if records and records[-1]["outcome"] == outcome else None
+
+    try:
+        return await wait_until(seen, within)  # type: ignore[no-any-return]
+    except AssertionError:
+        raise AssertionError(f"{tag}: upstream never saw {outcome}: {records}") from None
 
 
 async def wait_until_up(client: httpx.AsyncClient, url: str, within: float = 20) -> httpx.Response:
@@ -149,3 +201,13 @@ async def wait_until_up(client: httpx.AsyncClient, url: str, within: float = 20)
             if loop.time() > end:
                 raise
             await asyncio.sleep(0.1)
+
+
+async def worker_processes(pid: int) -> int:
+    """How many worker processes Hypercorn (process `pid`) has spawned so far."""
+    ps = await asyncio.create_subprocess_exec(
+        "ps", "--ppid", str(pid), "-o", "args=", stdout=asyncio.subprocess.PIPE
+    )
+    listing, _ = await ps.communicate()
+    # Hypercorn's workers, besides multiprocessing's resource tracker.
+    return listing.decode().count("multiprocessing.spawn")
