@@ -7,15 +7,29 @@ drop a connection mid-stream, send garbage, hang after the headers.
 A request picks its behaviour with a directive anywhere in its messages, for instance in the
 `reason` field: `[[fake chunks=5 delay=0.1 drop_after=2 tag=t1]]`. Keys:
   status=N retry_after=S    answer HTTP N (429, 500, 400, 401…) instead of streaming
-  chunks=N delay=S          how many pieces, and the pause before each
+  chunks=N delay=S          how many pieces, and the pause before each; `chunks=all` sends the
+                            text once, whole (N pieces cycle through the text otherwise)
+  split=word|token|char     how the text is cut into pieces (default: word):
+                              word   "Happy ", "birthday! " (a word and the spaces after it)
+                              token  as real upstreams send it (OpenAI, vLLM, llama.cpp: one
+                                     token per chunk): "Happy", " birth", "day", "!",
+                                     " Wishing"; a space leads its word, every punctuation
+                                     mark and newline is a piece of its own, long words and
+                                     Korean come in short pieces ("생일", " 축하", "해", "!")
+                              char   one character per chunk, as some servers do
   headers_delay=S           wait before sending the response headers
   drop_after=K              close the connection after K pieces, without [DONE]
   garbage_after=K           send a line that is not JSON after K pieces
   error_after=K             send an error payload inside the 200 stream after K pieces
   hang_after=K              stop sending after K pieces, keeping the connection open
-  reply=KEY                 send the pieces registered under KEY (POST /_fake/replies)
+  reply=KEY                 send the pieces registered under KEY (POST /_fake/replies) as
+                            registered; with split=, their text joined and cut that way
   lang=ko|en                the default text's language (default: ko if the prompt asks for Korean)
   tag=NAME                  a name to find the request by in GET /_fake/log
+
+Whatever the split, the pieces joined are the text (`pieces_for`). With delay > 0 each piece is
+written and flushed on its own after its pause, so that a reader gets each piece as a read of
+its own; with no delay, pieces follow each other at once and a reader gets several in one read.
 
 A path under /moved/ answers 307 with the same path without /moved (a base URL that redirects).
 """
@@ -34,11 +48,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 _DIRECTIVE = re.compile(r"\[\[fake((?:\s+[a-z_]+=[^\s\]]+)*)\s*\]\]")
-_TEXTS = {
+#: The default replies, by language: plain messages with the punctuation real ones have
+#: (commas, a colon, parentheses, quotes, an apostrophe), ending with a space so that cycling
+#: through one (`chunks=N`) reads on.
+TEXTS = {
     "en": "Happy birthday! Wishing you a day full of joy, laughter and everything you love. "
+    'Tonight\'s plan: cake (chocolate, of course) and "our" song. '
     "Thank you for always being there for me. ",
-    "ko": "생일 축하해! 오늘 하루 웃음과 행복이 가득하길 바라. 항상 곁에 있어 줘서 고마워. ",
+    "ko": "생일 축하해! 오늘 하루 웃음과 행복이 가득하길 바라. "
+    '저녁 계획: 케이크(초콜릿 맛!), 긴 산책, 그리고 "우리 노래" 한 곡. '
+    "올해도 좋은 일만 가득하길, 진심으로 응원할게. 항상 곁에 있어 줘서 고마워. ",
 }
+SPLITS = ("word", "token", "char")
 
 
 # The request headers a test may check: what the SDK sends, and how the body is asked for.
@@ -74,16 +95,82 @@ def parse_directive(messages: list[Any]) -> dict[str, str]:
     return options
 
 
-def tokens_for(text: str, count: int) -> list[str]:
-    """`count` word-sized pieces cycling through `text`."""
-    words = re.findall(r"\S+\s*", text)
-    return list(itertools.islice(itertools.cycle(words), count))
+# What a byte-pair tokenizer keeps together (after GPT-2's pre-tokenizer, but with every
+# punctuation mark on its own): a newline alone, other white space, an English contraction's
+# tail, a run of letters, a run of digits, or any other single character.
+_ATOMS = re.compile(
+    r"\n|[^\S\n]+|['’](?:s|t|re|ve|m|ll|d)(?![^\W\d_])|[^\W\d_]+|\d+|.", re.IGNORECASE
+)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _subwords(run: str) -> list[str]:
+    """A run of letters as a tokenizer's vocabulary would cut it: short words whole, long ones
+    in pieces of five letters ("every", "thing"), Hangul in one or two syllables."""
+    if _HANGUL.match(run):
+        sizes = itertools.cycle((2, 1))
+    elif len(run) <= 7:
+        return [run]
+    else:
+        sizes = itertools.cycle((5,))
+    pieces: list[str] = []
+    while run:
+        size = next(sizes)
+        pieces.append(run[:size])
+        run = run[size:]
+    return pieces
+
+
+def _tokens(text: str) -> list[str]:
+    pieces: list[str] = []
+    lead = ""  # the space that leads the next word or mark, as in " birthday" or " ("
+    for atom in _ATOMS.findall(text):
+        if atom.isspace():
+            if lead:
+                pieces.append(lead)  # a space before a newline or more space: its own piece
+            if atom == "\n":
+                pieces.append(atom)
+                lead = ""
+            else:
+                if len(atom) > 1:
+                    pieces.append(atom[:-1])
+                lead = atom[-1]
+            continue
+        words = _subwords(atom) if atom[0].isalpha() else [atom]
+        pieces += [lead + words[0], *words[1:]]
+        lead = ""
+    if lead:
+        pieces.append(lead)
+    return pieces
+
+
+def split_text(text: str, split: str = "word") -> list[str]:
+    """`text` cut into pieces the way `split` says; joined, the pieces are `text`."""
+    if split == "word":
+        lead = re.match(r"\s*", text)
+        head = [lead.group()] if lead and lead.group() else []
+        return head + re.findall(r"\S+\s*", text)
+    if split == "token":
+        return _tokens(text)
+    if split == "char":
+        return list(text)
+    raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+
+
+def pieces_for(text: str, split: str = "word", chunks: int | None = None) -> list[str]:
+    """The pieces the fake sends: `chunks` pieces cycling through `text`, or the text once."""
+    pieces = split_text(text, split)
+    if chunks is None:
+        return pieces
+    return list(itertools.islice(itertools.cycle(pieces), chunks)) if pieces else []
 
 
 class FakeUpstream:
-    def __init__(self, *, chunks: int = 12, delay: float = 0.0) -> None:
+    def __init__(self, *, chunks: int = 12, delay: float = 0.0, split: str = "word") -> None:
+        split_text("", split)  # refuses an unknown split now rather than on each request
         self.chunks = chunks
         self.delay = delay
+        self.split = split
         self.records: deque[Record] = deque(maxlen=10_000)
         self.replies: dict[str, list[str]] = {}
         self._ids = itertools.count(1)
@@ -194,17 +281,15 @@ class FakeUpstream:
             record.outcome, record.ended = "error", time.monotonic()
             return True
 
-        if "reply" in options:
-            pieces = self.replies.get(options["reply"], [])
-        else:
-            prompt = json.dumps(messages, ensure_ascii=False)
-            lang = options.get("lang") or (
-                "ko" if "Korean" in prompt or "한국어" in prompt else "en"
+        try:
+            pieces = self._pieces(options, messages)
+            delay = float(options.get("delay", self.delay))
+        except ValueError as error:  # a directive's typo: say so rather than drop the line
+            await _send_json(
+                writer, 400, {"error": {"message": f"fake: {error}", "type": "fake", "code": None}}
             )
-            pieces = tokens_for(
-                _TEXTS.get(lang, _TEXTS["en"]), int(options.get("chunks", self.chunks))
-            )
-        delay = float(options.get("delay", self.delay))
+            record.outcome, record.ended = "error", time.monotonic()
+            return True
         if not record.stream:
             await asyncio.sleep(delay * len(pieces))
             await _send_json(writer, 200, _completion_body(record, "".join(pieces)))
@@ -221,6 +306,21 @@ class FakeUpstream:
         finally:
             if record.ended is None:
                 record.ended = time.monotonic()
+
+    def _pieces(self, options: dict[str, str], messages: list[Any]) -> list[str]:
+        if "reply" in options:
+            pieces = self.replies.get(options["reply"], [])
+            if "split" in options:
+                pieces = split_text("".join(pieces), options["split"])
+            return pieces
+        prompt = json.dumps(messages, ensure_ascii=False)
+        lang = options.get("lang") or ("ko" if "Korean" in prompt or "한국어" in prompt else "en")
+        chunks = options.get("chunks", str(self.chunks))
+        return pieces_for(
+            TEXTS.get(lang, TEXTS["en"]),
+            options.get("split", self.split),
+            None if chunks == "all" else int(chunks),
+        )
 
     async def _stream(
         self,
@@ -351,10 +451,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--chunks", type=int, default=12, help="pieces per reply")
     parser.add_argument("--delay", type=float, default=0.05, help="seconds before each piece")
+    parser.add_argument(
+        "--split", choices=SPLITS, default="word", help="how replies are cut into pieces"
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:
-        fake = FakeUpstream(chunks=args.chunks, delay=args.delay)
+        fake = FakeUpstream(chunks=args.chunks, delay=args.delay, split=args.split)
         await fake.start(args.host, args.port)
         print(f"fake upstream on http://{args.host}:{fake.port}/v1", flush=True)
         await asyncio.Event().wait()

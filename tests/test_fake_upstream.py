@@ -1,0 +1,191 @@
+"""The fake upstream streams the ways real upstreams do: per word, per token, per character,
+and with a delay, one piece per read. The API tests rely on these modes, so they are checked
+here on the fake itself, over a raw socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+
+import httpx
+import pytest
+
+from messagebot.fake_upstream import SPLITS, TEXTS, FakeUpstream, pieces_for, split_text
+
+SAMPLES = [
+    *TEXTS.values(),
+    "",
+    " ",
+    "  Hi there ",
+    'Sure! Here\'s a message:\n\n  "Happy 60th birthday, Mom!" 🎉👨‍👩‍👧\nLove,\n[Your Name]  ',
+    "Sending you this message, Dad, to say thank you for everything.",
+    "엄마, 이 메시지로 마음을 전해요: 늘 고마워요… 사랑해요 ❤️\n\n— 민지",
+    "Tabs\tand\r\nCRLF, and…ellipses...and 1,000,000 (numbers)!",
+]
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_every_split_joins_back_into_the_text(split: str) -> None:
+    rng = random.Random(14)
+    alphabet = "ab 가나,.!?:;\"'()\n…🎉\u200d\t-"
+    generated = ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(300)]
+    for text in SAMPLES + generated:
+        pieces = split_text(text, split)
+        assert "".join(pieces) == text
+        assert all(pieces), pieces
+
+
+def test_word_pieces_are_words_with_their_spaces() -> None:
+    assert split_text("Happy birthday! Wishing you", "word") == [
+        "Happy ",
+        "birthday! ",
+        "Wishing ",
+        "you",
+    ]
+    assert split_text("  Hi there ", "word") == ["  ", "Hi ", "there "]
+
+
+def test_token_pieces_look_like_a_tokenizers() -> None:
+    text = 'Happy birthday, Minji! Tonight\'s plan: cake (chocolate) and "our" song.\n\nLove,\nJun'
+    assert split_text(text, "token") == [
+        "Happy",
+        " birth",
+        "day",
+        ",",
+        " Minji",
+        "!",
+        " Tonight",
+        "'s",
+        " plan",
+        ":",
+        " cake",
+        " (",
+        "choco",
+        "late",
+        ")",
+        " and",
+        ' "',
+        "our",
+        '"',
+        " song",
+        ".",
+        "\n",
+        "\n",
+        "Love",
+        ",",
+        "\n",
+        "Jun",
+    ]
+    # Korean in short pieces, each led by its space as a tokenizer's are.
+    assert split_text("생일 축하해!", "token") == ["생일", " 축하", "해", "!"]
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("lang", sorted(TEXTS))
+def test_every_punctuation_mark_is_a_piece_of_its_own(split: str, lang: str) -> None:
+    pieces = split_text(TEXTS[lang], split)
+    if split == "word":
+        return  # words keep theirs ("birthday! ")
+    for piece in pieces:
+        marks = re.sub(r"[\w\s]", "", piece)
+        assert len(marks) <= 1, piece
+        if marks and not re.fullmatch(r"'(?:s|t|re|ve|m|ll|d)", piece):  # "Tonight", "'s"
+            assert piece.strip() == marks, piece
+
+
+def test_the_default_texts_carry_the_punctuation_real_messages_have() -> None:
+    for text in TEXTS.values():
+        for mark in (",", ":", "(", ")", '"', ".", "!"):
+            assert mark in text, mark
+    # The words that older tests and the page's check start with.
+    assert TEXTS["en"].startswith("Happy birthday! Wishing you a day full of joy, laughter")
+    assert TEXTS["ko"].startswith("생일 축하해!")
+
+
+def test_chunks_count_pieces_in_every_split() -> None:
+    for split in SPLITS:
+        assert len(pieces_for(TEXTS["en"], split, 12)) == 12
+        assert len(pieces_for(TEXTS["en"], split, 500)) == 500  # cycling through the text
+        assert "".join(pieces_for(TEXTS["en"], split)) == TEXTS["en"]  # chunks=all
+    assert pieces_for(TEXTS["en"], "word", 4) == ["Happy ", "birthday! ", "Wishing ", "you "]
+
+
+def test_an_unknown_split_is_refused() -> None:
+    with pytest.raises(ValueError, match="split must be one of word, token, char"):
+        split_text("x", "bytes")
+    with pytest.raises(ValueError):
+        FakeUpstream(split="bytes")
+
+
+async def raw_stream(
+    fake: FakeUpstream, directive: str
+) -> tuple[list[tuple[float, bytes]], list[str]]:
+    """POST to the fake over a bare socket: every read as it came, and the content pieces."""
+    body = json.dumps(
+        {
+            "model": "m",
+            "stream": True,
+            "messages": [{"role": "user", "content": f"birthday [[fake {directive}]]"}],
+        }
+    ).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", fake.port)
+    writer.write(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    await writer.drain()
+    loop = asyncio.get_running_loop()
+    reads: list[tuple[float, bytes]] = []
+    while data := await asyncio.wait_for(reader.read(65536), 10):
+        reads.append((loop.time(), data))
+    writer.close()
+    raw = b"".join(data for _, data in reads).decode()
+    contents = [
+        json.loads(line[6:])["choices"][0]["delta"].get("content")
+        for line in raw.split("\n")
+        if line.startswith("data: {") and '"choices": [{' in line
+    ]
+    return reads, [c for c in contents if c]
+
+
+@pytest.mark.parametrize("split", SPLITS)
+async def test_the_stream_sends_the_pieces_the_split_makes(fake: FakeUpstream, split: str) -> None:
+    _, pieces = await raw_stream(fake, f"split={split} chunks=all lang=ko")
+    assert pieces == split_text(TEXTS["ko"], split)
+
+
+async def test_with_a_delay_each_piece_is_a_read_of_its_own(fake: FakeUpstream) -> None:
+    reads, pieces = await raw_stream(fake, "split=token chunks=5 delay=0.15")
+    assert pieces == ["Happy", " birth", "day", "!", " Wishing"]
+    # The piece's bytes come in one read, and no other piece's with them.
+    holding = [
+        [piece for piece in pieces if f'"content": {json.dumps(piece)}'.encode() in data]
+        for _, data in reads
+    ]
+    with_pieces = [found for found in holding if found]
+    assert len(with_pieces) == 5, [data for _, data in reads]
+    assert all(len(found) == 1 for found in with_pieces), with_pieces
+
+
+async def test_registered_replies_are_sent_as_registered_unless_split(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    await client.post(
+        fake.base_url.removesuffix("/v1") + "/_fake/replies",
+        json={"key": "as-registered", "chunks": ["Thank you, ", "Dad", "!"]},
+    )
+    _, pieces = await raw_stream(fake, "reply=as-registered")
+    assert pieces == ["Thank you, ", "Dad", "!"]
+    _, pieces = await raw_stream(fake, "reply=as-registered split=token")
+    assert pieces == ["Thank", " you", ",", " Dad", "!"]
+    _, pieces = await raw_stream(fake, "reply=as-registered split=char")
+    assert "".join(pieces) == "Thank you, Dad!" and len(pieces) == 15
+
+
+async def test_a_bad_directive_is_a_clear_refusal(fake: FakeUpstream) -> None:
+    reads, _ = await raw_stream(fake, "split=bytes")
+    answer = b"".join(data for _, data in reads)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"split must be one of word, token, char" in answer
