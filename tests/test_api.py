@@ -7,19 +7,40 @@ import json
 import httpx
 import pytest
 
-from messagebot.fake_upstream import FakeUpstream
+from messagebot.fake_upstream import SPLITS, TEXTS, FakeUpstream, pieces_for
 
 from .conftest import openai_env
-from .helpers import Server, fake_log, running, stream, wait_for_record
+from .helpers import Server, fake_log, running, stream, wait_for_record, wait_until
 
 BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 200}
 SEED_BODY = {"relation": "wife", "reason": "birthday", "manner": "warm", "max_length": "200"}
 
 
+def cut(split: str) -> str:
+    """Directive keys for pieces cut the `split` way, each a read of its own: the service joins
+    the pieces that arrive in one read, so without the pause between them it would see whole
+    sentences however the text was cut."""
+    return f"split={split} delay=0.002"
+
+
+def whole(split: str, lang: str = "en") -> dict[str, object]:
+    """A request for the fake's whole default text, cut the `split` way, with room for it."""
+    reason = f"birthday [[fake {cut(split)} chunks=all lang={lang}]]"
+    return {**BODY, "reason": reason, "max_length": 1000}
+
+
+def model_text(split: str = "word", lang: str = "en", chunks: int | None = None) -> str:
+    """What the fake's model wrote, as the client must get it (a plain message: no wrapping
+    to take off, nothing to cut)."""
+    return "".join(pieces_for(TEXTS[lang], split, chunks)).strip()
+
+
+@pytest.mark.parametrize("split", SPLITS)
 async def test_stream_events_in_order_and_deltas_equal_done(
-    server: Server, client: httpx.AsyncClient
+    server: Server, client: httpx.AsyncClient, split: str
 ) -> None:
-    result = await stream(client, f"{server.url}/v1/messages/stream", BODY)
+    body = {**BODY, "reason": f"birthday [[fake {cut(split)}]]"}  # 12 pieces, the default
+    result = await stream(client, f"{server.url}/v1/messages/stream", body)
     assert result.status == 200
     assert result.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert result.headers["cache-control"] == "no-cache"
@@ -35,11 +56,27 @@ async def test_stream_events_in_order_and_deltas_equal_done(
         "provider": "openai",
         "language": "en",
     }
-    assert done["message"] == result.text
-    assert done["message"].startswith("Happy birthday! Wishing you")
+    assert done["message"] == result.text == model_text(split, chunks=12)
     assert done["length"] == len(done["message"]) <= 200
     assert done["finish_reason"] == "stop"
     assert done["usage"]["completion_tokens"] == 12
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_the_stream_gives_exactly_the_models_text(
+    server: Server, client: httpx.AsyncClient, split: str, lang: str
+) -> None:
+    """However the upstream cuts its stream, the client gets the text as the model wrote it:
+    no word, comma or quote lost, and the deltas add up to `done`."""
+    result = await stream(client, f"{server.url}/v1/messages/stream", whole(split, lang))
+    assert result.sequence[-1] == "done", result.sequence
+    done = result.named("done")[0].data
+    assert result.text == model_text(split, lang)
+    assert done["message"] == result.text
+    assert done["length"] == len(done["message"])
+    assert done["finish_reason"] == "stop"
+    assert done["usage"]["completion_tokens"] == len(pieces_for(TEXTS[lang], split))
 
 
 async def test_every_data_line_is_one_json_object(
@@ -53,8 +90,9 @@ async def test_every_data_line_is_one_json_object(
             assert line == "" or line.startswith(("event: ", ":"))
 
 
-async def test_json_mode(server: Server, client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{server.url}/v1/messages", json=BODY)
+@pytest.mark.parametrize("split", SPLITS)
+async def test_json_mode(server: Server, client: httpx.AsyncClient, split: str) -> None:
+    response = await client.post(f"{server.url}/v1/messages", json=whole(split))
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
@@ -67,7 +105,7 @@ async def test_json_mode(server: Server, client: httpx.AsyncClient) -> None:
         "provider",
         "usage",
     }
-    assert body["message"].startswith("Happy birthday!")
+    assert body["message"] == model_text(split)
     assert body["length"] == len(body["message"])
     assert (body["finish_reason"], body["language"], body["model"], body["provider"]) == (
         "stop",
@@ -86,14 +124,14 @@ async def test_json_mode_writes_utf8_not_escapes(server: Server, client: httpx.A
     assert response.json()["language"] == "ko"
 
 
-async def test_text_mode(server: Server, client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("split", SPLITS)
+async def test_text_mode(server: Server, client: httpx.AsyncClient, split: str) -> None:
     response = await client.post(
-        f"{server.url}/v1/messages/stream", json=BODY, headers={"Accept": "text/plain"}
+        f"{server.url}/v1/messages/stream", json=whole(split), headers={"Accept": "text/plain"}
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
-    assert response.text.startswith("Happy birthday! Wishing you")
-    assert "event:" not in response.text
+    assert response.text == model_text(split)
 
 
 async def test_original_route_accepts_the_seed_body(
@@ -102,8 +140,77 @@ async def test_original_route_accepts_the_seed_body(
     response = await client.post(f"{server.url}/streaming/", json=SEED_BODY)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
-    assert response.text.startswith("Happy birthday! Wishing you")
-    assert "data:" not in response.text
+    assert response.text == model_text(chunks=12)
+
+
+@pytest.mark.parametrize("split", SPLITS)
+async def test_original_route_gives_exactly_the_models_text(
+    server: Server, client: httpx.AsyncClient, split: str
+) -> None:
+    body = {**SEED_BODY, "reason": f"birthday [[fake {cut(split)} chunks=all]]"}
+    response = await client.post(f"{server.url}/streaming/", json={**body, "max_length": "1000"})
+    assert response.status_code == 200
+    assert response.text == model_text(split)
+
+
+# Plain messages a model writes, each of which an earlier cleanup damaged when it streamed
+# token by token (issue 14): the client must get every one byte for byte.
+REPLIES = {
+    "message-dad": "Sending you this message, Dad, to say thank you for everything.",
+    "message-colon": "This message is for the people in my life: greetings, congratulations, "
+    "thanks… and a hug (a big one)!",
+    "sign-off": 'Happy 60th birthday!\n\nSixty years of "just one more story", and I\'d '
+    "love sixty more.\nLove you, Mom!",
+    "message-ko": "엄마, 이 메시지로 마음을 전해요: 늘 챙겨 주셔서, 정말 고마워요! 사랑해요 ❤️",
+}
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("key", sorted(REPLIES))
+async def test_plain_messages_arrive_byte_for_byte(
+    fake: FakeUpstream, server: Server, client: httpx.AsyncClient, key: str, split: str
+) -> None:
+    fake.replies[f"api-{key}"] = [REPLIES[key]]  # cut by the split below
+    body = {**BODY, "reason": f"birthday [[fake reply=api-{key} {cut(split)}]]"}
+    result = await stream(client, f"{server.url}/v1/messages/stream", {**body, "max_length": 1000})
+    assert result.sequence[-1] == "done", result.sequence
+    done = result.named("done")[0].data
+    assert result.text == REPLIES[key]
+    assert done["message"] == result.text
+    assert (done["length"], done["finish_reason"]) == (len(REPLIES[key]), "stop")
+
+
+@pytest.mark.parametrize("split", SPLITS)
+async def test_a_message_that_just_fits_is_never_cut(
+    server: Server, client: httpx.AsyncClient, split: str
+) -> None:
+    """Models told "at most N characters" end just under N: nothing of such a message may be
+    held back, its last word included."""
+    text = model_text(split)
+    for max_length in (len(text), len(text) + 5, len(text) + 29):
+        body = {**whole(split), "max_length": max_length}
+        result = await stream(client, f"{server.url}/v1/messages/stream", body)
+        done = result.named("done")[0].data
+        assert (result.text, done["finish_reason"]) == (text, "stop"), max_length
+        assert done["message"] == result.text
+
+
+@pytest.mark.parametrize("split", SPLITS)
+async def test_pieces_in_one_read_give_the_same_text(
+    server: Server, client: httpx.AsyncClient, split: str
+) -> None:
+    """Without a pause, many pieces come in one read (and the service joins them)."""
+    body = {**BODY, "reason": f"birthday [[fake split={split} chunks=all]]"}
+    result = await stream(client, f"{server.url}/v1/messages/stream", {**body, "max_length": 1000})
+    assert result.text == result.named("done")[0].data["message"] == model_text(split)
+
+
+async def test_pieces_a_read_apart_stream_as_they_come(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    result = await stream(client, f"{server.url}/v1/messages/stream", whole("token"))
+    assert result.text == model_text("token")
+    assert len(result.named("delta")) >= 10  # streamed piece by piece, not all at once
 
 
 async def test_chunks_arrive_as_written(
@@ -191,7 +298,13 @@ async def test_stats_count_by_provider_and_outcome(
         await client.post(
             f"{fresh.url}/v1/messages", json={**BODY, "reason": "x [[fake status=500]]"}
         )
-        stats = (await client.get(f"{fresh.url}/v1/stats")).json()
+
+        async def counted() -> dict[str, object] | None:
+            stats = (await client.get(f"{fresh.url}/v1/stats")).json()
+            return stats if sum(stats["by_outcome"].values()) >= 3 else None
+
+        # A generation is counted as it ends, which may be a moment after its response.
+        stats = await wait_until(counted, within=5, what="three generations counted")
     assert stats["messages_generated"] == 2
     assert stats["by_provider"] == {"openai": 3}
     assert stats["by_outcome"] == {"stop": 1, "length": 1, "upstream_error": 1}
@@ -324,8 +437,9 @@ async def test_upstream_through_an_http_proxy(
         response = await client.post(f"{served.url}/v1/messages", json=body)
         assert response.status_code == 200, response.text
         assert response.json()["message"].startswith("Happy birthday")
-    (record,) = await fake_log(client, fake.base_url, "proxied")
-    assert record["outcome"] == "completed"
+    # The fake notes the outcome once it has written the end, maybe after our response.
+    await wait_for_record(client, fake, "proxied", "completed")
+    assert len(await fake_log(client, fake.base_url, "proxied")) == 1
 
 
 async def test_a_socks_proxy_setting_does_not_stop_the_service(

@@ -8,11 +8,19 @@ from typing import Any
 import httpx
 import pytest
 
-from messagebot.fake_upstream import FakeUpstream
+from messagebot.fake_upstream import SPLITS, TEXTS, FakeUpstream
 from messagebot.generation import Writer
 
 from .conftest import openai_env
-from .helpers import Server, StreamResult, parse_sse, running, stream, wait_for_record
+from .helpers import (
+    Server,
+    StreamResult,
+    parse_sse,
+    running,
+    stream,
+    wait_for_record,
+    wait_until,
+)
 
 BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 1000}
 
@@ -61,11 +69,8 @@ async def test_client_leaving_closes_the_upstream_at_once(
     record = await wait_for_record(client, fake, tag, "client_closed")
     assert record["ended"] - left < 0.25, record["ended"] - left
     assert record["sent"] < 200
-    for _ in range(100):
-        if not writer_of(server).active:
-            break
-        await asyncio.sleep(0.01)
-    assert not writer_of(server).active
+    writer = writer_of(server)
+    await wait_until(lambda: not writer.active, within=5, what="no generation in flight")
 
 
 async def test_heartbeat_while_the_model_is_slow(
@@ -179,21 +184,24 @@ async def test_upstream_breaking_mid_stream_in_json_mode_is_502(
 
 @pytest.mark.parametrize("max_length", [20, 21, 33, 57, 100])
 @pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("split", SPLITS)
 async def test_length_never_exceeded_and_deltas_equal_done(
-    server: Server, client: httpx.AsyncClient, max_length: int, lang: str
+    server: Server, client: httpx.AsyncClient, max_length: int, lang: str, split: str
 ) -> None:
     result = await stream(
         client,
         f"{server.url}/v1/messages/stream",
-        {**body(f"chunks=60 lang={lang}"), "max_length": max_length},
+        {**body(f"split={split} delay=0.002 chunks=all lang={lang}"), "max_length": max_length},
     )
     assert_one_ending(result, "done")
     done = result.named("done")[0].data
     assert done["message"] == result.text
     assert done["length"] == len(done["message"]) <= max_length
     assert done["finish_reason"] == "length"
-    # Cut on a word boundary: the message is a prefix of the text ending where a word ended.
-    assert not done["message"].endswith(" ")
+    # Cut on a word boundary: the message is the model's text up to where a word ended.
+    text = TEXTS[lang]
+    assert done["message"] and text.startswith(done["message"]), done["message"]
+    assert text[len(done["message"])].isspace(), done["message"]
 
 
 @pytest.mark.slow
