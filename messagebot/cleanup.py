@@ -1,46 +1,88 @@
-"""Making a model's reply send-ready while it streams: no preamble, title, wrapping quotes,
-markdown emphasis, placeholder or placeholder signature.
+"""Making a model's reply send-ready while it streams, without touching the message itself.
 
-The whole reply so far is cleaned on every piece, and only the part that no later text can
-change is released. Text is held back only while it could still turn out to be wrapping: the
-first line while it might be a preamble ("Sure! Here's…", "물론이죠! 다음은…"), an opening
-bracket that might start "[Your Name]", a last line that might be a signature, closing
-quotes and white space at the end.
+The reply goes through three small streaming stages, each with `feed(piece) -> str` and
+`finish() -> str`:
+
+1. `_Head` drops the wrapping a model puts before a message: white space, up to three
+   preamble or title lines ("Sure! Here's a message for your wife:", "**Happy Birthday!**",
+   "물론이죠! 다음은 … 메시지입니다:"), an inline preamble ("Sure! Here's a message for you: …"),
+   and an opening quote that wraps the whole message. Once it has decided where the message
+   starts, every later character passes through as it comes.
+2. `_Inline` drops placeholders ("[Your Name]", "(이름)") with the white space before them, and
+   markdown emphasis markers (`**`, `__`).
+3. `_Tail` drops the wrapping a model puts after a message: trailing white space, the closing
+   quote that matches a dropped opening one, a signature left dangling once its placeholder
+   is gone ("Best wishes,"), and a closing word left dangling after the last sentence
+   ("… Love,").
+
+Invariants (tests/test_cleanup.py checks them with hypothesis over random cuts):
+
+- **The output depends on the reply alone, never on how it was cut.** Each stage releases a
+  prefix of what it was given, and how much it may release is a monotone function of the text
+  seen so far: each decision is taken at a point that the text itself fixes (the end of a
+  line, the first character that rules a pattern out, the end of a window), from that text
+  alone, and is never revised. Nothing is cleaned twice, and nothing released is taken back.
+- **The model's text passes through verbatim** between the head and the tail, but for
+  placeholders and emphasis markers.
+- **Nothing is dropped silently.** Text is held only while a rule could still apply to it, and
+  released as soon as the rule is ruled out; `finish()` releases everything still held, less
+  what a rule names.
+- **Holding is bounded:** the head holds at most `_HEAD_LINES` lines of `_HEAD_LINE`
+  characters, then `_QUOTE_WINDOW` characters after an opening quote; `_Inline` at most a run
+  of white space and `_PLACEHOLDER_MAX` characters from a bracket; `_Tail` at most a run of
+  white space and `_TAIL_MAX` characters.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
-_OPENERS = (
+log = logging.getLogger("messagebot.cleanup")
+
+# ---------------------------------------------------------------------------------------------
+# The head: preamble and title lines, an opening quote.
+
+_HEAD_LINES = 3  # a preamble, a title, and a blank or second preamble line at most
+_HEAD_LINE = 160  # a longer first line is the message itself
+_QUOTE_WINDOW = 200  # how far an opening quote looks for the quote that closes it
+
+# A preamble or title line starts with one of these (case aside). A first line that does not
+# is the message, and is released from its first character that rules them all out.
+_HEAD_STARTS = (
     "sure",
     "certainly",
     "of course",
     "absolutely",
     "okay",
     "ok",
-    "here's",
-    "here is",
-    "here are",
-    "below is",
-    "i'd be happy",
-    "i would be happy",
-    "i'd love",
     "great",
+    "here",
+    "below",
+    "the following",
+    "i'd",
+    "i would",
+    "i'm happy",
+    "happy to",
+    "a ",
+    "an ",
+    "#",
+    "**",
+    "subject",
+    "제목",
     "물론",
-    "네,",
-    "네!",
+    "네",
+    "좋아요",
+    "알겠습니다",
     "다음은",
     "여기",
     "아래는",
-    "좋아요",
-    "알겠습니다",
 )
-# A first line that is only talk about the message, not the message itself.
 _INTERJECTION = (
     r"(?:sure|certainly|of\ course|absolutely|okay|ok|great|물론이죠|물론입니다|물론|네|좋아요|"
     r"알겠습니다)"
 )
+# A whole first line that is only talk about the message.
 _PREAMBLE = re.compile(
     rf"""^{_INTERJECTION}\s*[!.,~]?\s*$                                    # "Sure!" alone
         |^{_INTERJECTION}\s*[!.,~]\s*.{{0,150}}:\s*$                        # "Sure! Here's …:"
@@ -50,21 +92,271 @@ _PREAMBLE = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_INLINE_PREAMBLE = re.compile(
-    rf"^{_INTERJECTION}[!.,]?\s*(?:here(?:'s| is)|다음은)[^:\n]{{0,120}}:\s*", re.IGNORECASE
-)
 _TITLE = re.compile(r"^(?:#{1,6}\s.*|\*\*[^*]{1,80}\*\*\s*|subject:.*|제목\s*:.*)$", re.IGNORECASE)
-_PLACEHOLDER = re.compile(
-    r"\s*[\[<{(]\s*(?:your|my|sender'?s?|recipient'?s?|their|insert)?\s*(?:full\s+)?"
-    r"(?:name|signature|이름|보내는\s*사람)\s*[\]>})]",
+# "Sure! Here's a message for you: Happy birthday…" on one line: the part to drop. It ends at
+# the line's first colon, so once a character follows that colon, it can no longer change.
+_INLINE_PREAMBLE = re.compile(
+    rf"^(?:{_INTERJECTION}\s*[!.,]?\s*)?(?:here(?:'s|\ is)|다음은)[^:\n]{{0,120}}"
+    r"(?:message|note|greeting|메시지|문구|인사)[^:\n]{0,40}:[^\S\n]*",
     re.IGNORECASE,
 )
+_OPEN_QUOTES = {'"': '"', "“": "”", "'": "'", "「": "」", "『": "』", "‘": "’"}
+_SPACE = re.compile(r"\s*")
+
+
+def _may_start_head(partial: str) -> bool:
+    """Whether a first line that begins with `partial` could still be a preamble or title.
+    Monotone: once False, False for every longer `partial`."""
+    low = partial.lower()
+    return any(start.startswith(low) or low.startswith(start) for start in _HEAD_STARTS)
+
+
+def _classify(line: str) -> int | None:
+    """For a whole head line: None if it is wrapping to drop, else where the message starts in
+    it (0 for the whole line, or after an inline preamble)."""
+    stripped = line.strip()
+    if not stripped.lower().startswith(_HEAD_STARTS):
+        return 0
+    if _PREAMBLE.search(stripped) or _TITLE.match(stripped):
+        return None
+    return 0
+
+
+def _inline_preamble(line: str) -> int:
+    """Where the message starts after an inline preamble on `line` (whole or partial), or 0.
+    Decided once a character other than white space follows the preamble's colon."""
+    if not line.lower().startswith(_HEAD_STARTS):
+        return 0
+    match = _INLINE_PREAMBLE.match(line)
+    if match is None or match.end() == len(line):
+        return 0
+    return match.end()
+
+
+def _quote(text: str, start: int, final: bool) -> bool | None:
+    """Whether the quote at `text[start]` wraps the whole message, or None while unknown.
+
+    It wraps when its first closing quote is followed by the end of a line, or when no
+    closing quote ends its first line (a message of several lines, or one longer than the
+    window). "'Tis the season", '"Age is just a number," they say' keep their quotes. A
+    straight apostrophe wraps only in the first way: it opens "'Tis" and "'cause" as often."""
+    opener = text[start]
+    closer = _OPEN_QUOTES[opener]
+    unclosed = opener != "'"  # what a quote left open at the first line's end means
+    window = text[start + 1 : start + 1 + _QUOTE_WINDOW]
+    for index, char in enumerate(window):
+        if char == "\n":
+            return unclosed
+        if char == closer:
+            for after in window[index + 1 :]:
+                if after == "\n":
+                    return True
+                if not after.isspace():
+                    return False
+            break
+    if len(window) == _QUOTE_WINDOW:
+        return unclosed if closer not in window else True
+    if final:
+        # Nothing but white space after the closing quote, or an unclosed quote.
+        return closer in window
+    return None
+
+
+class _Head:
+    """Holds the start of the reply until it knows where the message begins."""
+
+    def __init__(self) -> None:
+        self._text = ""
+        self.decided = False
+        #: The quote that closes the message, when an opening one was dropped as wrapping.
+        self.closer: str | None = None
+
+    def feed(self, piece: str) -> str:
+        if self.decided:
+            return piece
+        self._text += piece
+        return self._decide(final=False)
+
+    def finish(self) -> str:
+        if self.decided:
+            return ""
+        return self._decide(final=True)
+
+    def _decide(self, final: bool) -> str:
+        start = self._message_start(final)
+        if start is None:
+            return ""
+        text = self._text
+        if start < len(text) and text[start] in _OPEN_QUOTES:
+            wraps = _quote(text, start, final)
+            if wraps is None:
+                return ""
+            if wraps:
+                self.closer = _OPEN_QUOTES[text[start]]
+                start += 1
+        self.decided = True
+        self._text = ""
+        return text[start:]
+
+    def _message_start(self, final: bool) -> int | None:
+        """Where the message starts after the head lines, or None while that is unknown."""
+        text = self._text
+        pos = 0
+        for _ in range(_HEAD_LINES):
+            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+            if pos == len(text):
+                return pos if final else None
+            newline = text.find("\n", pos, pos + _HEAD_LINE + 1)
+            line = text[pos:newline] if newline >= 0 else text[pos : pos + _HEAD_LINE + 1]
+            if inline := _inline_preamble(line):
+                return pos + inline
+            if newline < 0:
+                if len(line) > _HEAD_LINE:
+                    return pos  # too long for a preamble: the message itself
+                if not final:
+                    return None if _may_start_head(line) else pos
+            if _classify(line) is not None:
+                return pos
+            if newline < 0:
+                return len(text)  # the whole reply was a preamble (final)
+            pos = newline + 1
+        pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        return pos if pos < len(text) or final else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Inline: placeholders and emphasis markers.
+
+_PLACEHOLDER_MAX = 40
+_BRACKETS = {"[": "]", "<": ">", "{": "}", "(": ")"}
+# The text inside a placeholder's brackets, lower-cased and without white space.
+_PLACEHOLDERS = frozenset(
+    owner + full + noun + here
+    for owner in (
+        "",
+        "your",
+        "my",
+        "sender",
+        "sender's",
+        "senders",
+        "recipient",
+        "recipient's",
+        "recipients",
+        "their",
+        "insert",
+        "insertyour",
+    )
+    for full in ("", "full")
+    for noun in ("name", "signature", "이름", "보내는사람")
+    for here in ("", "here")
+)
+_INLINE_SPECIAL = re.compile(r"[\s\[<{(*_]")
+_SPACES = re.compile(r"\s+")
+
+
+def _placeholder_end(text: str, bracket: int) -> int | None:
+    """Where a placeholder opened at `text[bracket]` ends, -1 if it is none, or None while
+    unknown."""
+    closer = _BRACKETS[text[bracket]]
+    end = text.find(closer, bracket + 1, bracket + 1 + _PLACEHOLDER_MAX)
+    inside = text[bracket + 1 : end if end >= 0 else bracket + 1 + _PLACEHOLDER_MAX]
+    key = _SPACES.sub("", inside.lower())
+    if end >= 0:
+        return end + 1 if key in _PLACEHOLDERS else -1
+    if len(inside) == _PLACEHOLDER_MAX or not any(p.startswith(key) for p in _PLACEHOLDERS):
+        return -1
+    return None
+
+
+class _Inline:
+    """Drops placeholders (with the white space before them) and `**` / `__` markers."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        return self._scan(self._held + piece, final=False)
+
+    def finish(self) -> str:
+        return self._scan(self._held, final=True)
+
+    def _scan(self, text: str, final: bool) -> str:
+        out: list[str] = []
+        pos, size = 0, len(text)
+        self._held = ""
+        while pos < size:
+            match = _INLINE_SPECIAL.search(text, pos)
+            if match is None:
+                out.append(text[pos:])
+                break
+            start = match.start()
+            out.append(text[pos:start])
+            char = text[start]
+            if char in "*_":
+                if start + 1 == size and not final:
+                    self._held = text[start:]
+                    break
+                if text[start + 1 : start + 2] == char:
+                    pos = start + 2  # "**" or "__": emphasis, dropped
+                else:
+                    out.append(char)
+                    pos = start + 1
+                continue
+            bracket = _SPACES.match(text, start).end() if char.isspace() else start  # type: ignore[union-attr]
+            if bracket == size or text[bracket] not in _BRACKETS:
+                if bracket == size and not final:
+                    self._held = text[start:]  # white space that may precede a placeholder
+                    break
+                out.append(text[start:bracket])
+                pos = bracket
+                continue
+            end = _placeholder_end(text, bracket)
+            if end is None and not final:
+                self._held = text[start:]
+                break
+            if end is not None and end >= 0:
+                pos = end  # the placeholder and the white space before it
+            else:
+                out.append(text[start : bracket + 1])
+                pos = bracket + 1
+        return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The tail: closing quote, dangling signature or closing word, trailing white space.
+
+_TAIL_MAX = 120
+_TAIL_LINES = 3
+_VALEDICTIONS = (
+    "best",
+    "warm",
+    "kind",
+    "love",
+    "with love",
+    "lots of love",
+    "all my love",
+    "cheers",
+    "sincerely",
+    "yours",
+    "regards",
+    "hugs",
+    "xoxo",
+    "fondly",
+    "from",
+    "-",
+    "–",
+    "—",
+    "사랑을 담아",
+    "사랑해",
+    "진심을 담아",
+)
+_VALEDICTION_TEXT = 30  # what may follow the word on a signature line
 _VALEDICTION = re.compile(
     r"^(?:best|warm(?:est)?|kind|love|with love|lots of love|all my love|cheers|sincerely|yours|"
     r"regards|hugs|xoxo|fondly|[-–—]|사랑을 담아|사랑해|진심을 담아|from)\b.{0,30}$",
     re.IGNORECASE,
 )
-# "Love," or "Best wishes," closing a one-line message (its placeholder already removed).
+# "Love," or "Best wishes," closing a message's last line, left once its placeholder is gone.
 _CLOSINGS = (
     "best wishes",
     "best",
@@ -80,170 +372,144 @@ _CLOSINGS = (
     "사랑을 담아",
     "진심을 담아",
 )
-_CLOSING_WORD = re.compile(rf"(?<=[.!?])\s+(?:{'|'.join(_CLOSINGS)}),?\s*$", re.IGNORECASE)
-_LAST_WORDS = re.compile(r"(?<=[.!?])\s+(\S[^.!?\n]{0,20})$")
+_CLOSING_WORD = re.compile(rf"\s+(?:{'|'.join(_CLOSINGS)}),\s*$", re.IGNORECASE)
+_SENTENCE_END = ".!?"
+_AFTER_CLOSING = re.compile(r",?\s*")
+# … and before the quote that closes a quoted message: 'Thank you. Love, [Your Name]"'.
+_AFTER_CLOSING_QUOTED = {
+    closer: re.compile(rf",?\s*(?:{re.escape(closer)}\s*)?") for closer in _OPEN_QUOTES.values()
+}
+_TAIL_CANDIDATE = re.compile(r"\s")
 
 
-def _may_become_closing(body: str) -> int:
-    """Where a closing word that is still being written starts ("… Lo" of "Love,"), or -1."""
-    match = _LAST_WORDS.search(body)
-    if match:
-        words = match.group(1).lower().rstrip(", ")
-        if any(closing.startswith(words) or words.startswith(closing) for closing in _CLOSINGS):
-            return match.start()
-    return -1
-
-
-_OPEN_QUOTES = {'"': '"', "“": "”", "'": "'", "「": "」", "『": "』", "‘": "’"}
-_MAX_HEAD = 200
-
-
-def _could_open_preamble(line: str) -> bool:
-    low = line.lower()
-    return (
-        any(o.startswith(low) or low.startswith(o) for o in _OPENERS)
-        or low.startswith(("#", "*", "subject", "제목"))
-        or any(word in low for word in ("message", "메시지", "문구"))  # "…a message for you:"
+def _may_be_valediction(line: str) -> bool:
+    """Whether `line` could still become a signature line. Monotone: once False, False for
+    every longer `line`."""
+    low = line.lstrip().lower()
+    return any(
+        word.startswith(low)
+        or (low.startswith(word) and len(low.rstrip()) <= len(word) + _VALEDICTION_TEXT)
+        for word in _VALEDICTIONS
     )
 
 
-def _strip_head(text: str, final: bool) -> str | None:
-    """The text after any preamble and title lines, or None while that is still unknown."""
-    for _ in range(3):  # e.g. a preamble, then a title
-        text = text.lstrip()
-        line, newline, rest = text.partition("\n")
-        if not newline and not final:
-            if len(line) < _MAX_HEAD and _could_open_preamble(line):
-                return None
-            return text
-        # "Sure! Here's a message for you: Happy birthday…" on one line.
-        match = _INLINE_PREAMBLE.match(line)
-        if match and match.end() < len(line.rstrip()):
-            return text[match.end() :]
-        if _PREAMBLE.search(line.strip()) or _TITLE.match(line.strip()):
-            text = rest
-            continue
+def _may_be_signature(text: str) -> bool:
+    """Whether `text`, which starts a line, could still become signature lines."""
+    lines = text.split("\n")
+    return (
+        len(text) <= _TAIL_MAX
+        and sum(1 for line in lines if line.strip()) <= _TAIL_LINES
+        and (all(not line.strip() or _may_be_valediction(line) for line in lines))
+    )
+
+
+def _may_be_closing(text: str, closer: str | None) -> bool:
+    """Whether `text` could still become a closing word: "Lo", "Love", "Love,"…"""
+    low = text.lower()
+    after = _AFTER_CLOSING if closer is None else _AFTER_CLOSING_QUOTED[closer]
+    return any(
+        word.startswith(low) or (low.startswith(word) and after.fullmatch(low, len(word)))
+        for word in _CLOSINGS
+    )
+
+
+def _is_signature(text: str) -> bool:
+    return all(not line.strip() or _VALEDICTION.match(line.strip()) for line in text.split("\n"))
+
+
+class _Tail:
+    """Holds the end of the text while it could still be wrapping after the message."""
+
+    def __init__(self, head: _Head) -> None:
+        self._head = head
+        self._held = ""
+        self._before = ""  # the last character released
+
+    def feed(self, piece: str) -> str:
+        text = self._held + piece
+        hold = self._hold_from(text)
+        out = text[:hold]
+        self._held = text[hold:]
+        if out:
+            self._before = out[-1]
+        return out
+
+    def _hold_from(self, text: str) -> int:
+        """The earliest position from which `text` could still be a tail."""
+        closer = self._head.closer
+        pos = 0
+        while True:
+            candidates = [m.start() for m in (_TAIL_CANDIDATE.search(text, pos),) if m is not None]
+            if closer is not None and (quote := text.find(closer, pos)) >= 0:
+                candidates.append(quote)
+            if not candidates:
+                return len(text)
+            start = min(candidates)
+            if self._may_be_tail(text, start):
+                return start
+            pos = start + 1
+
+    def _may_be_tail(self, text: str, start: int) -> bool:
+        before = text[start - 1] if start else self._before
+        rest_at = _SPACE.match(text, start).end()  # type: ignore[union-attr]
+        space, rest = text[start:rest_at], text[rest_at:]
+        if not rest:
+            return True
+        if rest[0] == self._head.closer:
+            after = rest[1:]
+            first, newline, lines = after.partition("\n")
+            return not first.strip() and (not newline or _may_be_signature(lines))
+        if "\n" in space:
+            return _may_be_signature(rest)
+        return bool(space) and before in _SENTENCE_END and _may_be_closing(rest, self._head.closer)
+
+    def finish(self) -> str:
+        text, self._held = self._held, ""
+        closer = self._head.closer
+        if closer is not None:
+            text = self._drop_closing_quote(text, closer)
+        lines = text.rstrip().split("\n")
+        # A signature left dangling once its placeholder is gone ("Best wishes,"). The first
+        # line continues text already released, so it is never one.
+        while len(lines) > 1 and (
+            not lines[-1].strip()
+            or (_VALEDICTION.match(lines[-1].strip()) and lines[-1].rstrip().endswith(","))
+        ):
+            lines.pop()
+        text = "\n".join(lines).rstrip()
+        match = _CLOSING_WORD.search(text)
+        if match is not None:
+            before = text[match.start() - 1] if match.start() else self._before
+            if before in _SENTENCE_END:
+                text = text[: match.start()]
         return text
-    return text
 
-
-# A piece with none of these cannot change how the text before it is cleaned; its trailing
-# spaces (group 2) are held back, like any text's, until more text follows.
-_PLAIN = re.compile(
-    r"([^\[\]<>{}()*_\n.!?,\"'“”‘’「」『』:~]*[^\s\[\]<>{}()*_\n.!?,\"'“”‘’「」『』:~])"
-    r"([^\S\n]*)"
-)
+    @staticmethod
+    def _drop_closing_quote(text: str, closer: str) -> str:
+        """`text` without the quote that closes a message whose opening quote was dropped."""
+        index = text.find(closer)
+        while index >= 0:
+            same_line, _, signature = text[index + 1 :].partition("\n")
+            if not same_line.strip() and _is_signature(signature):
+                return text[:index] + text[index + 1 :]
+            index = text.find(closer, index + 1)
+        log.warning("an opening quote was dropped, but no closing quote ends the message")
+        return text
 
 
 class Cleanup:
+    """The three stages in a row: `feed()` each piece of the reply, then `finish()`."""
+
     def __init__(self) -> None:
-        self._raw = ""
-        self._out = ""  # what has been released: never taken back
-        # The last release held back nothing but `_spaces` (no newline), and no quote is open.
-        self._clear = False
-        self._spaces = ""
+        self._head = _Head()
+        self._inline = _Inline()
+        self._tail = _Tail(self._head)
 
     def feed(self, piece: str) -> str:
-        self._raw += piece
-        # (Unless a sentence ended just before: its next words may be "Love, [Your Name]".)
-        if self._clear and (plain := _PLAIN.fullmatch(piece)) and not self._may_close(piece):
-            # The common case, mid-message: plain words go straight out (cleaning the whole
-            # text again for every token cost more than anything else we do per token).
-            out = self._spaces + plain[1]
-            self._out += out
-            self._spaces = plain[2]
-            return out
-        return self._release(final=False)
-
-    def _may_close(self, piece: str) -> bool:
-        """Whether the words since the last sentence's end, with this piece, might be
-        becoming a closing word ("… Love, [Your Name]"): the one hold the fast path must
-        still check."""
-        out = self._out
-        end = max(out.rfind("."), out.rfind("!"), out.rfind("?"))
-        return end >= 0 and _may_become_closing(out[end:] + self._spaces + piece) >= 0
+        body = self._head.feed(piece)
+        return self._tail.feed(self._inline.feed(body)) if body else ""
 
     def finish(self) -> str:
-        return self._release(final=True)
-
-    def _release(self, final: bool) -> str:
-        text, stable, closing = self._clean(final)
-        if not text.startswith(self._out):
-            return ""  # cannot happen by design; never send text that contradicts the sent
-        out = text[len(self._out) : stable]
-        self._out += out
-        self._spaces = text[stable:]
-        self._clear = (
-            bool(self._out)
-            and not closing
-            and (not self._spaces or (self._spaces.isspace() and "\n" not in self._spaces))
-        )
-        return out
-
-    def _clean(self, final: bool) -> tuple[str, int, str | None]:
-        """The cleaned text so far, how much of it can no longer change, and the quote that
-        would close it."""
-        body = _strip_head(self._raw, final)
-        if body is None:
-            return "", 0, None
-        closing = _OPEN_QUOTES.get(body[:1])
-        if closing:
-            body = body[1:]
-        body = _PLACEHOLDER.sub("", body.replace("**", "").replace("__", ""))
-        if final:
-            text = self._finish(body, closing)
-            return text, len(text), closing
-        held = len(body) - len(body.rstrip())
-        if closing and (quote := body.rfind(closing)) >= 0:
-            # What follows a closing quote may be a signature to drop with it: wait.
-            held = max(held, len(body) - quote)
-        # An opening bracket near the end may be the start of "[Your Name]".
-        bracket = max(body.rfind(c) for c in "[<{(")
-        if (
-            bracket >= 0
-            and len(body) - bracket < 30
-            and not any(c in body[bracket:] for c in "]>})")
-        ):
-            held = max(held, len(body) - bracket)
-        # The last lines, if they might be a signature ("Best wishes,\n[Your Name]"), and a
-        # closing word that might lead into a placeholder ("… Love, [Your Name]").
-        lines = body.split("\n")
-        tail = len(lines[-1])
-        for line in reversed(lines[-3:-1]):
-            if not line.strip() or _VALEDICTION.match(line.strip()):
-                tail += len(line) + 1
-            else:
-                break
-        if len(lines) > 1 and tail > len(lines[-1]):
-            held = max(held, tail)
-        if (start := _may_become_closing(body)) >= 0:
-            held = max(held, len(body) - start)
-        if body.endswith(("*", "_")):
-            held = max(held, 1)
-        stable = max(0, len(body) - held)
-        while stable and body[stable - 1].isspace():
-            stable -= 1  # white space before held text goes with it
-        return body, stable, closing
-
-    @staticmethod
-    def _finish(body: str, closing: str | None) -> str:
-        text = body.rstrip()
-        if closing and (quote := text.rfind(closing)) >= 0:
-            after = text[quote + 1 :].strip()
-            if not after or all(
-                not line.strip() or _VALEDICTION.match(line.strip()) for line in after.split("\n")
-            ):
-                text = text[:quote].rstrip()
-        lines = text.split("\n")
-        # A signature left dangling once its placeholder is gone ("Best wishes,").
-        while len(lines) > 1 and (
-            not lines[-1].strip()
-            or (_VALEDICTION.match(lines[-1].strip()) and lines[-1].strip().endswith(","))
-        ):
-            lines.pop()
-        text = "\n".join(lines).strip()
-        if (match := _CLOSING_WORD.search(text)) is not None and match.group(0).strip().endswith(
-            ","
-        ):
-            text = text[: match.start()].rstrip()
-        return text
+        body = self._head.finish()
+        tail = self._tail
+        return tail.feed(self._inline.feed(body) + self._inline.finish()) + tail.finish()

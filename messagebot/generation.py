@@ -1,4 +1,4 @@
-"""One message being written: deadlines, the length limit, and the order of events.
+"""One message being written: deadlines, its text (`text.py`), and the order of events.
 
 The provider is read by a producer task that puts events on a queue; the response reads the
 queue. So deadlines run inside one task, heartbeats never interrupt a read from the upstream,
@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import metrics
-from .cleanup import Cleanup
 from .config import Settings
 from .errors import APIError
-from .limit import LengthLimit
 from .prompts import build_prompt
 from .providers import Generation, Provider
 from .request import MessageRequest
 from .stats import Stats
+from .text import MessageText
 
 log = logging.getLogger("messagebot.generation")
 
@@ -150,8 +149,7 @@ class Run:
         self.start = start
         self._writer = writer
         self._generation = generation
-        self._cleanup = Cleanup()
-        self._limit = LengthLimit(max_length)
+        self._text = MessageText(max_length)
         # A deque and a future rather than asyncio.Queue: the reader merges whatever is waiting.
         self._items: deque[Event] = deque()
         self._waiter: asyncio.Future[None] | None = None
@@ -201,8 +199,7 @@ class Run:
             await self._writer.stats.record(self.start.provider, outcome)
         self._put(terminal)
 
-    def _emit(self, cleaned: str, parts: list[str]) -> None:
-        text = self._limit.feed(cleaned)
+    def _emit(self, text: str, parts: list[str]) -> None:
         if text:
             parts.append(text)
             self._put(Delta(text))
@@ -220,11 +217,11 @@ class Run:
                         metrics.FIRST_TOKEN.observe(
                             asyncio.get_running_loop().time() - self._started
                         )
-                    self._emit(self._cleanup.feed(piece), parts)
-                    if self._limit.cut:
+                    self._emit(self._text.feed(piece), parts)
+                    if self._text.cut:
                         break
                 else:
-                    self._emit(self._cleanup.finish(), parts)
+                    self._emit(self._text.finish(), parts)
         except TimeoutError:
             return Failure(
                 "upstream_timeout",
@@ -242,7 +239,7 @@ class Run:
             self.start.id,
             message,
             len(message),
-            "length" if self._limit.cut else "stop",
+            "length" if self._text.cut else "stop",
             self._generation.usage,
         )
 

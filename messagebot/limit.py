@@ -1,59 +1,94 @@
-"""Holding a streamed message to `max_length` characters without ever taking back a delta."""
+"""Holding a streamed message to `max_length` characters without ever taking back a delta.
+
+The rule (SPEC, "The text is the model's text"): a message that fits is never cut. One that
+does not is cut at its last sentence end that keeps most of it (at least half the limit), else
+at its last word boundary, else (one endless word) at the limit itself.
+
+While the text still fits, only what every possible cut would keep goes out: up to the last
+sentence end past half the limit, or before that, up to the last word boundary or half the
+limit, whichever comes first. So in the first half of the limit the text streams word by word,
+and in the second half sentence by sentence. `finish()` releases the rest when the message
+fits; once the text passes the limit, the cut is decided from its first `max_length + 1`
+characters alone.
+"""
 
 from __future__ import annotations
 
-# A cut may fall after these as well as before white space (CJK text has few spaces).
+# A sentence ends after these, before white space.
+_ENDERS = frozenset(".!?…。！？~～")
+# A word boundary may fall after these as well as before white space (CJK text has few spaces).
 _CLOSERS = frozenset(".,!?;:…。、，！？～~)」』】")
+# "Mr. Park" does not end a sentence.
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc"})
 
 
-def _cut(text: str, room: int) -> str:
-    """The longest prefix of `text` within `room` characters that ends at a word boundary."""
-    for end in range(min(room, len(text) - 1), 0, -1):
-        if text[end].isspace() or text[end - 1] in _CLOSERS:
-            return text[:end].rstrip()
-    if text[:1].isspace():
-        return ""  # the text already sent ended on a whole word
-    return text[:room]
+def _sentence_end(text: str, end: int) -> bool:
+    """Whether a sentence ends just before `text[end]` (which must exist)."""
+    if text[end - 1] not in _ENDERS or not text[end].isspace():
+        return False
+    if text[end - 1] == ".":
+        word = text[: end - 1].rsplit(None, 1)[-1:] or [""]
+        return word[0].lower() not in _ABBREVIATIONS
+    return True
 
 
-# Near the limit, the word being written is held back until it is whole, so that a cut never
-# falls inside it. Further from the limit than this, no word could reach it.
-_LONGEST_WORD = 32
-
-
-def _last_boundary(text: str) -> int:
-    for end in range(len(text) - 1, 0, -1):
-        if text[end].isspace() or text[end - 1] in _CLOSERS:
-            return end
-    return 0
+def _word_boundary(text: str, end: int) -> bool:
+    """Whether `text[:end]` ends a word (so `text[end]` must exist)."""
+    if text[end].isspace():
+        return not text[end - 1].isspace()
+    return text[end - 1] in _CLOSERS
 
 
 class LengthLimit:
-    """Feeds pieces through: leading and trailing white space is held back, near the limit the
-    word being written too, and once the text would overflow, the message is cut at the last
-    word boundary that fits."""
+    """Feeds cleaned text through; sets `cut` once the message no longer fits."""
 
     def __init__(self, max_length: int) -> None:
         self.max_length = max_length
-        self.length = 0
         self.cut = False
-        self._held = ""
+        self._text = ""  # everything fed, up to max_length + 1 characters
+        self._sent = 0
+        self._most = (max_length + 1) // 2  # "most of it": a cut keeps at least this much
+        self._checked = 1  # positions below this have been looked at
+        self._last_sentence = 0  # the last sentence end at or past `_most`
+        self._last_word = 0  # the last word boundary
 
-    def feed(self, piece: str, final: bool = False) -> str:
-        """The part of `piece` that may go out now (possibly ""). Sets `cut` when full.
-        `final` says that no more text will come, so the last word is whole."""
+    @property
+    def length(self) -> int:
+        return self._sent
+
+    def feed(self, piece: str) -> str:
+        """The part of the message that may go out now (possibly "")."""
         if self.cut:
-            return ""
-        text = self._held + piece
-        if not self.length:
-            text = text.lstrip()
-        body = text.rstrip()
-        room = self.max_length - self.length
-        if len(body) > room:
+            return ""  # past the cut: the part the rule drops
+        self._text += piece
+        limit = self.max_length
+        if len(self._text) > limit:
+            self._text = self._text[: limit + 1]
             self.cut = True
-            body = _cut(body, room)
-        elif not final and body == text and len(body) > room - _LONGEST_WORD:
-            body = body[: _last_boundary(body)].rstrip()  # the last word may still grow
-        self._held = text[len(body) :]
-        self.length += len(body)
-        return body
+            self._scan()
+            end = self._last_sentence or self._last_word or limit
+        else:
+            self._scan()
+            end = self._last_sentence or min(self._most, self._last_word)
+        return self._release(end)
+
+    def finish(self) -> str:
+        """The rest, once no more text will come: all of it, unless the message was cut."""
+        return "" if self.cut else self._release(len(self._text))
+
+    def _scan(self) -> None:
+        """Note the sentence ends and word boundaries in the text (each needs the character
+        after it, so the last position waits for more text)."""
+        text = self._text
+        for end in range(self._checked, len(text)):
+            if _word_boundary(text, end):
+                self._last_word = end
+            if end >= self._most and _sentence_end(text, end):
+                self._last_sentence = end
+        self._checked = max(self._checked, len(text))
+
+    def _release(self, end: int) -> str:
+        assert end >= self._sent, "the length limit never takes back text it released"
+        out = self._text[self._sent : end]
+        self._sent = end
+        return out
