@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 
 from messagebot.fake_upstream import FakeUpstream
 
@@ -87,3 +89,12 @@ async def redis_server() -> AsyncIterator[RedisServer]:
     if server.process.returncode is None:
         server.process.terminate()
         await server.process.wait()
+
+
+# Property tests (hypothesis): 2,000 examples per property in CI's run, fewer at a desk.
+settings.register_profile(
+    "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=200, deadline=None)
+_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(_PROFILE)
