@@ -1,0 +1,95 @@
+"""What the text pipeline costs per piece of a reply: the cleanup alone, and the cleanup with
+the length limit (`MessageText`), in-process, on one core.
+
+    python bench/cleanup.py                        # this checkout
+    PYTHONPATH=/path/to/other/checkout python bench/cleanup.py   # another version, to compare
+
+Three inputs: the fake upstream's default English text in 50 word pieces (what bench/run.py
+streams), the same text one token per piece (each punctuation mark alone), and every plain
+message of tests/corpus.py one token per piece. Each figure is the median of 7 rounds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import messagebot.cleanup
+from messagebot.cleanup import Cleanup
+
+# The fake upstream's English text until issue 14 (fixed here, so that every version is
+# measured on the same input).
+_FAKE_TEXT = (
+    "Happy birthday! Wishing you a day full of joy, laughter and everything you love. "
+    "Thank you for always being there for me. "
+)
+_TOKEN = re.compile(r"[^\S\n]?[^\W_]+|\n+|[^\S\n]+|.", re.DOTALL)
+
+
+def _corpus() -> list[str]:
+    path = Path(__file__).resolve().parent.parent / "tests" / "corpus.py"
+    spec = importlib.util.spec_from_file_location("corpus", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.PLAIN)
+
+
+def _cleanup(replies: list[list[str]]) -> None:
+    for pieces in replies:
+        cleanup = Cleanup()
+        for piece in pieces:
+            cleanup.feed(piece)
+        cleanup.finish()
+
+
+def _message_text(replies: list[list[str]]) -> None:
+    from messagebot.text import MessageText  # not in versions before issue 14
+
+    for pieces in replies:
+        text = MessageText(1000)
+        for piece in pieces:
+            text.feed(piece)
+        text.finish()
+
+
+def per_piece(run: Callable[[list[list[str]]], None], replies: list[list[str]]) -> float:
+    """Microseconds per piece, the median of 7 rounds of enough repeats to take ~0.2 s."""
+    pieces = sum(len(reply) for reply in replies)
+    repeats = max(1, 40_000 // pieces)
+    rounds = []
+    for _ in range(7):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            run(replies)
+        rounds.append((time.perf_counter() - start) / (repeats * pieces) * 1e6)
+    return statistics.median(rounds)
+
+
+def main() -> None:
+    words = re.findall(r"\S+\s*", _FAKE_TEXT)
+    fifty = [words[i % len(words)] for i in range(50)]
+    inputs = {
+        "fake text, 50 word pieces": [fifty],
+        "fake text, per token": [_TOKEN.findall("".join(fifty))],
+        "corpus, per token": [_TOKEN.findall(message) for message in _corpus()],
+    }
+    runs: dict[str, Callable[[list[list[str]]], None]] = {"Cleanup": _cleanup}
+    if importlib.util.find_spec("messagebot.text") is not None:
+        runs["MessageText (cleanup + length)"] = _message_text
+    print(f"python {sys.version.split()[0]}, {messagebot.cleanup.__file__}")
+    for label, replies in inputs.items():
+        pieces = sum(len(reply) for reply in replies)
+        for name, run in runs.items():
+            print(
+                f"{label:28} {pieces:6} pieces  {name:32} {per_piece(run, replies):6.2f} µs/piece"
+            )
+
+
+if __name__ == "__main__":
+    main()
