@@ -13,7 +13,7 @@ import httpx
 from messagebot.fake_upstream import FakeUpstream
 
 from .conftest import openai_env
-from .helpers import free_port, stream, wait_until_up
+from .helpers import free_port, stream, wait_until, wait_until_up, worker_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = {"name": "Zyxwname", "relation": "Qwertrel", "reason": "Plokreason"}
@@ -53,30 +53,47 @@ async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path:
         async with httpx.AsyncClient(timeout=30) as client:
             health = await wait_until_up(client, f"{url}")
             assert health.json()["status"] == "ok"
-            await asyncio.sleep(1)  # both workers up
+
+            async def both_workers() -> bool:
+                return await worker_processes(dyno.pid) == 2
+
+            await wait_until(both_workers, within=20, every=0.1, what="two Hypercorn workers")
 
             # /metrics adds up every worker's numbers, whichever worker answers the scrape.
             for _ in range(4):
                 async with httpx.AsyncClient() as fresh:  # new connections: both workers
                     answer = await fresh.post(f"{url}/v1/messages", json=SECRET)
                     assert answer.status_code == 200
-            for _ in range(3):
-                async with httpx.AsyncClient() as fresh:
-                    scraped = (await fresh.get(f"{url}/metrics")).text
-                assert (
-                    'messagebot_requests_total{method="POST",route="/v1/messages",status="200"} 4.0'
-                ) in scraped
-                assert 'messagebot_generations_total{outcome="stop",provider="openai"} 4.0' in (
-                    scraped
-                )
-                assert "messagebot_time_to_first_token_seconds_count 4.0" in scraped
-                assert "messagebot_tokens_total" in scraped
+            expected = (
+                'messagebot_requests_total{method="POST",route="/v1/messages",status="200"} 4.0',
+                'messagebot_generations_total{outcome="stop",provider="openai"} 4.0',
+                "messagebot_time_to_first_token_seconds_count 4.0",
+                "messagebot_tokens_total",
+            )
 
+            async def scrape() -> str:
+                async with httpx.AsyncClient() as fresh:
+                    return (await fresh.get(f"{url}/metrics")).text
+
+            # A worker counts a request once it has sent the response's last byte, which may
+            # be after the client has it: wait for the counts, then every scrape must agree.
+            async def counted() -> str | None:
+                scraped = await scrape()
+                return scraped if all(line in scraped for line in expected) else None
+
+            await wait_until(counted, within=5, every=0.05, what="four requests counted")
+            for _ in range(3):
+                scraped = await scrape()
+                for line in expected:
+                    assert line in scraped, line
+
+            short_started, long_started = asyncio.Event(), asyncio.Event()
             short = asyncio.create_task(
                 stream(
                     client,
                     f"{url}/v1/messages/stream",
                     {**SECRET, "reason": "Plokreason [[fake chunks=10 delay=0.2]]"},
+                    started=short_started,
                     headers={"X-Request-ID": "short-1"},
                 )
             )
@@ -85,10 +102,13 @@ async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path:
                     client,
                     f"{url}/v1/messages/stream",
                     {**SECRET, "reason": "Plokreason [[fake chunks=200 delay=0.1]]"},
+                    started=long_started,
                     headers={"X-Request-ID": "long-1"},
                 )
             )
-            await asyncio.sleep(0.5)
+            # Both streams under way (their `start` is out) before the signal, however slow
+            # the machine: not a fixed sleep in the hope that they are.
+            await asyncio.wait_for(asyncio.gather(short_started.wait(), long_started.wait()), 10)
             sent = loop.time()
             os.killpg(dyno.pid, signal.SIGTERM)  # Heroku signals every process of the dyno
             finished, ended = await short, await long
@@ -151,11 +171,13 @@ async def test_messagebot_serve_drains_on_sigterm(fake: FakeUpstream) -> None:
     try:
         async with httpx.AsyncClient(timeout=30) as client:
             await wait_until_up(client, url)
+            short_started, long_started = asyncio.Event(), asyncio.Event()
             short = asyncio.create_task(
                 stream(
                     client,
                     f"{url}/v1/messages/stream",
                     {**SECRET, "reason": "x [[fake chunks=5 delay=0.2]]"},
+                    started=short_started,
                 )
             )
             long = asyncio.create_task(
@@ -163,9 +185,10 @@ async def test_messagebot_serve_drains_on_sigterm(fake: FakeUpstream) -> None:
                     client,
                     f"{url}/v1/messages/stream",
                     {**SECRET, "reason": "x [[fake chunks=200 delay=0.1]]"},
+                    started=long_started,
                 )
             )
-            await asyncio.sleep(0.5)
+            await asyncio.wait_for(asyncio.gather(short_started.wait(), long_started.wait()), 10)
             sent = loop.time()
             server.send_signal(signal.SIGTERM)
             finished, ended = await short, await long
@@ -205,9 +228,7 @@ async def test_metrics_count_requests_errors_and_streams(fake: FakeUpstream) -> 
             f"{server.url}/v1/messages", json={**SECRET, "reason": "x [[fake status=429]]"}
         )
         await client.post(f"{server.url}/v1/messages", json={"relation": ""})
-        after = (await client.get(f"{server.url}/metrics")).text
-        assert after.startswith("# HELP") and "messagebot_generations_in_flight" in after
-        for prefix, grew in (
+        growth = (
             (
                 'messagebot_requests_total{method="POST",route="/v1/messages/stream",status="200"}',
                 1,
@@ -215,6 +236,18 @@ async def test_metrics_count_requests_errors_and_streams(fake: FakeUpstream) -> 
             ('messagebot_errors_total{code="busy"}', 1),
             ('messagebot_errors_total{code="invalid_request"}', 1),
             ("messagebot_time_to_first_token_seconds_count", 1),
-        ):
+        )
+
+        # A request is counted once its response has ended, and a stream leaves the
+        # in-flight gauge as its generation ends: both may come a moment after the client
+        # has the response, so wait for them (with a deadline), then check exactly.
+        async def settled() -> str | None:
+            after = (await client.get(f"{server.url}/metrics")).text
+            grown = all(value(after, p) - value(before, p) >= n for p, n in growth)
+            idle = value(after, "messagebot_generations_in_flight") == 0
+            return after if grown and idle else None
+
+        after = await wait_until(settled, within=5, what="the metrics to count the requests")
+        assert after.startswith("# HELP") and "messagebot_generations_in_flight" in after
+        for prefix, grew in growth:
             assert value(after, prefix) - value(before, prefix) == grew, prefix
-        assert value(after, "messagebot_generations_in_flight") == 0

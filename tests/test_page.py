@@ -20,7 +20,7 @@ from messagebot.fake_upstream import FakeUpstream
 from messagebot.tokens import verify_page_token
 
 from .conftest import openai_env
-from .helpers import Server, fake_log, running
+from .helpers import Server, fake_log, running, wait_for_record, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -185,16 +185,12 @@ async def test_stop_ends_the_generation_upstream(
     await expect(page.locator("#write")).to_be_enabled()
     partial = await page.locator("#message").text_content()
     assert partial
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # (a check that nothing happens can only watch a while)
     assert await page.locator("#message").text_content() == partial  # nothing more arrives
 
-    for _ in range(50):
-        records = await fake_log(client, fake.base_url, tag)
-        if records and records[0]["outcome"] != "open":
-            break
-        await asyncio.sleep(0.1)
-    assert [r["outcome"] for r in records] == ["client_closed"]
-    assert records[0]["sent"] < 40
+    record = await wait_for_record(client, fake, tag, "client_closed")
+    assert len(await fake_log(client, fake.base_url, tag)) == 1
+    assert record["sent"] < 40
 
 
 async def test_copy_puts_the_message_on_the_clipboard(server: Server, browsing: Browsing) -> None:
@@ -455,11 +451,8 @@ async def test_the_page_has_a_strict_csp_and_keeps_it(
         }"""
     )
     assert await page.evaluate("window.injected === undefined")
-    for _ in range(20):
-        if browsing.violations:
-            break
-        await asyncio.sleep(0.05)
-    assert browsing.violations, "the browser did not report the refused script"
+    # The browser reports the violation on its console a moment later.
+    await wait_until(lambda: browsing.violations, within=5, what="the refused script's report")
     browsing.violations.clear()  # that one was ours
 
 

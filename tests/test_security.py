@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from messagebot.fake_upstream import FakeUpstream
 
 from .conftest import RedisServer, openai_env
-from .helpers import free_port, running, wait_until_up
+from .helpers import free_port, running, wait_until, wait_until_up, worker_processes
 
 BODY = {"relation": "wife", "reason": "birthday"}
 PROTECTED = [
@@ -162,20 +164,24 @@ async def test_two_workers_share_one_limit_and_one_count(
     try:
         url = f"http://127.0.0.1:{port}"
         await wait_until_up(client, f"{url}")
-        await asyncio.sleep(1)  # let the second worker come up too
-        children = await asyncio.create_subprocess_exec(
-            "ps", "--ppid", str(process.pid), "-o", "args=", stdout=asyncio.subprocess.PIPE
-        )
-        listing, _ = await children.communicate()
-        # Hypercorn's workers, besides multiprocessing's resource tracker.
-        assert listing.decode().count("multiprocessing.spawn") == 2, listing
+
+        async def both_workers() -> bool:
+            return await worker_processes(process.pid) == 2
+
+        await wait_until(both_workers, within=20, every=0.1, what="two Hypercorn workers")
         statuses = []
         for _ in range(12):
             # A new connection each time, so the kernel spreads them over both workers.
             async with httpx.AsyncClient(timeout=10) as fresh:
                 statuses.append((await fresh.post(f"{url}/v1/messages", json=BODY)).status_code)
         assert statuses.count(200) == 6 and statuses.count(429) == 6, statuses
-        stats = (await client.get(f"{url}/v1/stats")).json()
+
+        async def counted() -> dict[str, Any] | None:
+            stats: dict[str, Any] = (await client.get(f"{url}/v1/stats")).json()
+            return stats if stats["messages_generated"] >= 6 else None
+
+        # Counted as each generation ends, which may be a moment after its response.
+        stats = await wait_until(counted, within=5, what="six messages counted")
         assert stats["scope"] == "redis"
         assert stats["messages_generated"] == 6
     finally:
@@ -192,14 +198,24 @@ async def test_redis_going_away_fails_open(
     env = openai_env(fake, REDIS_URL=redis_server.url, MESSAGEBOT_RATE_LIMIT="100/minute")
     async with running(env) as server:
         assert (await client.post(f"{server.url}/v1/messages", json=BODY)).status_code == 200
-        assert (await client.get(f"{server.url}/v1/stats")).json()["messages_generated"] == 1
+
+        def counted(count: int) -> Callable[[], Awaitable[dict[str, Any] | None]]:
+            async def check() -> dict[str, Any] | None:
+                stats: dict[str, Any] = (await client.get(f"{server.url}/v1/stats")).json()
+                return stats if stats["messages_generated"] >= count else None
+
+            return check
+
+        # Counted as each generation ends, which may be a moment after its response.
+        stats = await wait_until(counted(1), within=5, what="one message counted")
+        assert stats["messages_generated"] == 1
         redis_server.process.kill()
         await redis_server.process.wait()
         for _ in range(3):
             response = await client.post(f"{server.url}/v1/messages/stream", json=BODY)
             assert response.status_code == 200
             assert "event: done" in response.text
-        stats = (await client.get(f"{server.url}/v1/stats")).json()
+        stats = await wait_until(counted(3), within=5, what="three messages counted")
         assert stats["scope"] == "process (redis unreachable)"
         assert stats["messages_generated"] == 3
     assert "Redis unreachable" in caplog.text
