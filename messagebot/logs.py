@@ -16,7 +16,7 @@ from typing import Any
 
 from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
 
-from .metrics import REQUESTS
+from .metrics import REQUESTS, method_label, status_label
 
 SCOPE_KEY = "messagebot.log"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -38,14 +38,23 @@ class RequestLog:
 
     def __init__(self, app: ASGIFramework, routes: set[str]) -> None:
         self.app = app
-        self.routes = routes
+        # The app's route rules: those without a variable part match one path each; the
+        # others (/static/<path:filename>) every path under their fixed beginning.
+        self.routes = {rule for rule in routes if "<" not in rule}
+        self._prefixes = sorted(
+            ((rule.partition("<")[0], rule) for rule in routes if "<" in rule), reverse=True
+        )
         _setup()
 
     def _route(self, path: str) -> str:
-        """A metrics label: the route, never a path a client made up (labels must be few)."""
+        """A metrics label: the route rule the path matches, else `unmatched`; never a path a
+        client made up (label values must come from a closed set)."""
         if path in self.routes:
             return path
-        return "/static" if path.startswith("/static/") else "other"
+        for prefix, rule in self._prefixes:
+            if path.startswith(prefix) and len(path) > len(prefix):
+                return rule
+        return "unmatched"
 
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -91,5 +100,7 @@ class RequestLog:
                 )
             access.info(json.dumps(record, ensure_ascii=False))
             REQUESTS.labels(
-                record["method"], self._route(scope["path"]), str(record["status"])
+                method_label(record["method"]),
+                self._route(scope["path"]),
+                status_label(record["status"]),
             ).inc()

@@ -21,6 +21,79 @@ from prometheus_client import multiprocess as _multiprocess
 from quart import Blueprint, Response
 from quart_schema import hide
 
+# Every label value comes from a closed set, so that no client can make a new time series
+# (each one costs memory in every worker, a file's worth under PROMETHEUS_MULTIPROC_DIR, and
+# bytes in every scrape). A value outside its set is counted as `other`.
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
+)
+#: The statuses the service answers with (Quart's redirects and static files included);
+#: any other is counted under its class, `4xx`.
+STATUSES = frozenset(
+    {200, 204, 206, 301, 302, 304, 307, 308}
+    | {400, 401, 403, 404, 405, 408, 413, 415, 416, 422, 429}
+    | {500, 502, 503, 504}
+)
+PROVIDERS = frozenset({"openai", "local"})
+#: The error codes (SPEC: Errors, and errors.MESSAGES; a test checks that they agree).
+CODES = frozenset(
+    {
+        "invalid_json",
+        "unauthorized",
+        "too_large",
+        "unsupported_media_type",
+        "invalid_request",
+        "rejected_by_model",
+        "rate_limited",
+        "upstream_error",
+        "busy",
+        "upstream_timeout",
+        "server_shutdown",
+        "not_found",
+        "method_not_allowed",
+        "internal_error",
+        "bad_form",
+        "expired_form",
+    }
+)
+#: How a generation ended: its finish_reason, the client leaving, or an error code.
+OUTCOMES = frozenset({"stop", "length", "cancelled"}) | CODES
+_STATUS_LABELS = {status: str(status) for status in STATUSES}
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
+
+
+def status_label(status: int | None) -> str:
+    """The status itself if it is one we send, else its class (`4xx`); `none` when the client
+    left before any answer."""
+    if status is None:
+        return "none"
+    label = _STATUS_LABELS.get(status)
+    if label is None:
+        label = f"{status // 100}xx" if 100 <= status <= 599 else "other"
+    return label
+
+
+class ClosedLabels:
+    """A labelled counter whose `labels()` maps each value outside its closed set to `other`."""
+
+    def __init__(self, metric: Counter, *allowed: frozenset[str]) -> None:
+        self.metric = metric
+        self._allowed = allowed
+
+    def labels(self, *values: str) -> Counter:
+        return self.metric.labels(
+            *(
+                value if value in allowed else "other"
+                for value, allowed in zip(values, self._allowed, strict=True)
+            )
+        )
+
+
+# Its labels are closed by logs.py: method_label, the matched route rule (else `unmatched`),
+# status_label.
 REQUESTS = Counter("messagebot_requests", "HTTP requests answered", ["method", "route", "status"])
 STREAMS = Gauge(
     "messagebot_generations_in_flight", "Generations being written now", multiprocess_mode="livesum"
@@ -30,13 +103,18 @@ FIRST_TOKEN = Histogram(
     "From the request to the first token of the message",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
-TOKENS = Counter(
-    "messagebot_tokens", "Tokens generated (as the provider counts them)", ["provider"]
+TOKENS = ClosedLabels(
+    Counter("messagebot_tokens", "Tokens generated (as the provider counts them)", ["provider"]),
+    PROVIDERS,
 )
-MESSAGES = Counter(
-    "messagebot_generations", "Generations by how they ended", ["provider", "outcome"]
+MESSAGES = ClosedLabels(
+    Counter("messagebot_generations", "Generations by how they ended", ["provider", "outcome"]),
+    PROVIDERS,
+    OUTCOMES,
 )
-ERRORS = Counter("messagebot_errors", "Error answers and error events by code", ["code"])
+ERRORS = ClosedLabels(
+    Counter("messagebot_errors", "Error answers and error events by code", ["code"]), CODES
+)
 
 bp = Blueprint("metrics", __name__)
 
