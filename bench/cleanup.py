@@ -1,5 +1,5 @@
 """What the text pipeline costs per piece of a reply: the cleanup alone, and the cleanup with
-the length limit (`MessageText`), in-process, on one core.
+the length limit (as generation.py runs them), in-process, on one core.
 
     python bench/cleanup.py                        # this checkout
     PYTHONPATH=/path/to/other/checkout python bench/cleanup.py   # another version, to compare
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import messagebot.cleanup
 from messagebot.cleanup import Cleanup
+from messagebot.limit import LengthLimit
 
 # The fake upstream's English text until issue 14 (fixed here, so that every version is
 # measured on the same input).
@@ -48,14 +49,15 @@ def _cleanup(replies: list[list[str]]) -> None:
         cleanup.finish()
 
 
-def _message_text(replies: list[list[str]]) -> None:
-    from messagebot.text import MessageText  # not in versions before issue 14
-
+def _cleanup_and_limit(replies: list[list[str]]) -> None:
+    """What generation.py runs per piece (the same calls in every version)."""
     for pieces in replies:
-        text = MessageText(1000)
+        cleanup, limit = Cleanup(), LengthLimit(1000)
         for piece in pieces:
-            text.feed(piece)
-        text.finish()
+            limit.feed(cleanup.feed(piece))
+        limit.feed(cleanup.finish())
+        if hasattr(limit, "finish"):  # not in versions before issue 14
+            limit.finish()
 
 
 def per_piece(run: Callable[[list[list[str]]], None], replies: list[list[str]]) -> float:
@@ -79,9 +81,10 @@ def main() -> None:
         "fake text, per token": [_TOKEN.findall("".join(fifty))],
         "corpus, per token": [_TOKEN.findall(message) for message in _corpus()],
     }
-    runs: dict[str, Callable[[list[list[str]]], None]] = {"Cleanup": _cleanup}
-    if importlib.util.find_spec("messagebot.text") is not None:
-        runs["MessageText (cleanup + length)"] = _message_text
+    runs: dict[str, Callable[[list[list[str]]], None]] = {
+        "Cleanup": _cleanup,
+        "Cleanup + LengthLimit": _cleanup_and_limit,
+    }
     print(f"python {sys.version.split()[0]}, {messagebot.cleanup.__file__}")
     for label, replies in inputs.items():
         pieces = sum(len(reply) for reply in replies)

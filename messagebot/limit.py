@@ -14,6 +14,8 @@ characters alone.
 
 from __future__ import annotations
 
+import re
+
 # A sentence ends after these, before white space.
 _ENDERS = frozenset(".!?…。！？~～")
 # A word boundary may fall after these as well as before white space (CJK text has few spaces).
@@ -22,21 +24,16 @@ _CLOSERS = frozenset(".,!?;:…。、，！？～~)」』】")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc"})
 
 
-def _sentence_end(text: str, end: int) -> bool:
-    """Whether a sentence ends just before `text[end]` (which must exist)."""
-    if text[end - 1] not in _ENDERS or not text[end].isspace():
+_WORD_END = re.compile(rf"(?<=\S)(?=\s)|(?<=[{re.escape(''.join(sorted(_CLOSERS)))}])(?=\S)")
+_SENTENCE_END = re.compile(rf"(?<=[{re.escape(''.join(sorted(_ENDERS)))}])(?=\s)")
+
+
+def _abbreviation(text: str, end: int) -> bool:
+    """Whether the full stop before `text[end]` ends an abbreviation such as "Mr."."""
+    if text[end - 1] != ".":
         return False
-    if text[end - 1] == ".":
-        word = text[: end - 1].rsplit(None, 1)[-1:] or [""]
-        return word[0].lower() not in _ABBREVIATIONS
-    return True
-
-
-def _word_boundary(text: str, end: int) -> bool:
-    """Whether `text[:end]` ends a word (so `text[end]` must exist)."""
-    if text[end].isspace():
-        return not text[end - 1].isspace()
-    return text[end - 1] in _CLOSERS
+    word = text[: end - 1].rsplit(None, 1)[-1:] or [""]
+    return word[0].lower() in _ABBREVIATIONS
 
 
 class LengthLimit:
@@ -77,15 +74,15 @@ class LengthLimit:
         return "" if self.cut else self._release(len(self._text))
 
     def _scan(self) -> None:
-        """Note the sentence ends and word boundaries in the text (each needs the character
-        after it, so the last position waits for more text)."""
+        """Note the last sentence end and word boundary in the new text (each needs the
+        character after it, so the text's last position waits for more)."""
         text = self._text
-        for end in range(self._checked, len(text)):
-            if _word_boundary(text, end):
-                self._last_word = end
-            if end >= self._most and _sentence_end(text, end):
-                self._last_sentence = end
-        self._checked = max(self._checked, len(text))
+        for match in _WORD_END.finditer(text, self._checked):
+            self._last_word = match.start()
+        for match in _SENTENCE_END.finditer(text, max(self._checked, self._most)):
+            if not _abbreviation(text, match.start()):
+                self._last_sentence = match.start()
+        self._checked = len(text)
 
     def _release(self, end: int) -> str:
         assert end >= self._sent, "the length limit never takes back text it released"
