@@ -82,11 +82,10 @@ def max_tokens_for(max_length: int, language: str) -> int:
 def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "chat") -> Prompt:
     """The prompt for one request. The fields go in as data, never as instructions."""
     max_tokens = max_tokens_for(request.max_length, language)
-    name = language_name(language)
-    defaults = _examples()["default_manner"]
-    manner = request.manner or defaults.get(language.split("-")[0], f"warm, natural {name}")
+    name = language_name(language)  # our own name for it: the client's tag never goes in
     if style == "completion":
         return _completion(request, language, max_tokens)
+    defaults = _examples()["default_manner"]
     fields = {
         key: value
         for key, value in (
@@ -97,18 +96,23 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
         )
         if value
     }
-    # JSON keeps each field a quoted string; escaping < and > keeps a field from closing the
-    # <request> block and speaking outside it.
+    # JSON keeps each field a quoted string (a newline in it is written \n); escaping < and >
+    # keeps a field from closing the <request> block and speaking outside it, and escaping
+    # U+2028 and U+2029 keeps it from starting a line where a tokenizer breaks lines there.
     request_json = (
         json.dumps(fields, ensure_ascii=False, indent=1)
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
     )
+    # The instructions hold only our own text: a client's manner stays in the data block, and
+    # the system prompt points at it; without one, the tone is our default for the language.
     context = {
-        "language": language,
         "language_name": name,
         "has_name": bool(request.name),
-        "manner": manner,
+        "has_manner": bool(request.manner),
+        "default_manner": defaults.get(language.split("-")[0], f"warm, natural {name}"),
         "max_length": request.max_length,
         "request_json": request_json,
     }

@@ -10,14 +10,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import APIError
-from .language import detect_language, from_accept_language
+from .language import detect_language, from_accept_language, normalise_tag
 
 MAX_BODY_BYTES = 16 * 1024
 _MAX_NUMBER_DIGITS = 30
 # Control characters other than newline (C0, DEL, C1), and lone surrogates that JSON's \ud800
 # escapes can smuggle in.
 _FORBIDDEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 def _text(value: Any) -> Any:
@@ -42,13 +41,14 @@ def _max_length(value: Any) -> Any:
 
 
 def _language(value: Any) -> Any:
+    """A well-formed BCP 47 tag of at most 35 characters naming a language we know, in its
+    conventional case; anything else is refused (it never reaches the prompt)."""
     value = _text(value)
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not _BCP47.match(value):
+    if not isinstance(value, str):
         raise ValueError("must be a BCP 47 language tag such as ko, en or ja")
-    primary, _, rest = value.partition("-")
-    return primary.lower() + (f"-{rest}" if rest else "")
+    return normalise_tag(value)
 
 
 Text = Annotated[str, BeforeValidator(_text)]
@@ -75,7 +75,11 @@ class MessageRequest(BaseModel):
         200, description="The most characters the message may have (20-1000)."
     )
     language: Annotated[str | None, BeforeValidator(_language)] = Field(
-        None, description="BCP 47 tag; default: detected from the fields, else Accept-Language."
+        None,
+        description=(
+            "A well-formed BCP 47 tag of at most 35 characters (ko, en-US, pt-BR, zh-Hant-TW) of "
+            "a language we write in; default: detected from the fields, else Accept-Language."
+        ),
     )
 
 
