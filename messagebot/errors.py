@@ -99,7 +99,7 @@ def init_app(app: Quart) -> None:
     async def handle_http_exception(error: HTTPException) -> Response:
         status = error.code or 500
         code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "invalid_request")
-        retry_after = getattr(error, "retry_after", None)  # quart-rate-limiter's 429
+        retry_after = getattr(error, "retry_after", None)  # limits.RateLimited
         response = APIError(status, code, retry_after=retry_after).response()
         if status == 405:
             allow = dict(error.get_headers()).get("Allow")

@@ -1,0 +1,266 @@
+"""The rate limit holds under a burst of parallel requests: in one worker, across two workers
+sharing a real redis-server, and in memory. 50 requests leave 50 raw sockets at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from messagebot.fake_upstream import FakeUpstream
+
+from .conftest import RedisServer, openai_env
+from .helpers import free_port, running, wait_until, wait_until_up
+
+BURST = 50
+BUDGET = 5
+# Per hour, so that no request of the burst can be let through by the budget refilling (one
+# every 12 minutes), however slow the machine: exactly BUDGET may pass.
+LIMIT = f"{BUDGET}/hour"
+BODY = b'{"relation": "wife", "reason": "birthday"}'
+
+
+@contextlib.asynccontextmanager
+async def hypercorn(env: dict[str, str], workers: int) -> AsyncIterator[tuple[int, list[int]]]:
+    """`hypercorn --workers N` as the Procfile runs it; yields its port and its workers' pids."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "uvloop",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "messagebot:create_app()",
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await wait_until_up(client, f"http://127.0.0.1:{port}")
+
+        async def all_workers() -> list[int] | None:
+            pids = await worker_pids(process.pid)
+            return pids if len(pids) == workers else None
+
+        pids = await wait_until(all_workers, within=20, every=0.1, what=f"{workers} workers")
+        seen: set[int] = set()
+
+        async def every_worker_serving() -> bool:
+            # A worker accepts connections once it has started: open one, see who holds it.
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                await writer.drain()
+                await reader.readuntil(b"\r\n\r\n")  # answered: accepted
+                seen.update(established_by_worker(port, pids))
+            finally:
+                writer.close()
+            return len(seen) == workers
+
+        await wait_until(every_worker_serving, within=30, every=0.01, what="every worker serving")
+        yield port, pids
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 15)
+
+
+async def worker_pids(pid: int) -> list[int]:
+    ps = await asyncio.create_subprocess_exec(
+        "ps", "--ppid", str(pid), "-o", "pid=,args=", stdout=asyncio.subprocess.PIPE
+    )
+    listing, _ = await ps.communicate()
+    # Hypercorn's workers, besides multiprocessing's resource tracker.
+    return [
+        int(line.split()[0])
+        for line in listing.decode().splitlines()
+        if "multiprocessing.spawn" in line
+    ]
+
+
+def established_by_worker(port: int, pids: list[int]) -> Counter[int]:
+    """How many of the connections to `port` each worker holds (from /proc)."""
+    inodes: dict[str, int] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes[target[8:-1]] = pid
+    held: Counter[int] = Counter()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:  # ESTABLISHED
+            held[inodes[fields[9]]] += 1
+    return held
+
+
+async def burst(
+    port: int, headers: dict[str, str], pids: list[int] | None = None
+) -> tuple[Counter[int], list[bytes]]:
+    """BURST requests at once: every connection is open (and, with `pids`, accepted by a
+    worker) before any request is written, then all are written together."""
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(BURST)]
+    try:
+        if pids is not None:
+
+            def accepted() -> Counter[int] | None:
+                held = established_by_worker(port, pids)
+                return held if sum(held.values()) == BURST else None
+
+            held = await wait_until(accepted, within=10, every=0.02, what="connections accepted")
+            print(f"connections per worker: {sorted(held.values())}")
+            # Both workers take part, or the test would not test sharing.
+            assert len(held) == len(pids), held
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        request = (
+            "POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(BODY)}\r\nConnection: close\r\n{head}\r\n"
+        ).encode() + BODY
+        for _, writer in connections:
+            writer.write(request)
+        await asyncio.gather(*(writer.drain() for _, writer in connections))
+        answers = await asyncio.gather(
+            *(asyncio.wait_for(reader.read(), 30) for reader, _ in connections)
+        )
+    finally:
+        for _, writer in connections:
+            writer.close()
+    statuses: Counter[int] = Counter()
+    for answer in answers:
+        match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
+        statuses[int(match.group(1)) if match else 0] += 1  # 0: no answer at all
+    return statuses, answers
+
+
+def header(answer: bytes, name: str) -> str | None:
+    head = answer.partition(b"\r\n\r\n")[0].decode("latin-1")
+    found = re.search(rf"\r\n{name}: ([^\r]*)\r\n", head + "\r\n", re.I)
+    return found.group(1) if found else None
+
+
+def assert_limited(statuses: Counter[int], answers: list[bytes]) -> None:
+    assert statuses == {200: BUDGET, 429: BURST - BUDGET}, statuses
+    remaining = []
+    for answer in answers:
+        if answer.startswith(b"HTTP/1.1 429"):
+            assert b'"code":"rate_limited"' in answer.replace(b" ", b"")
+            assert 1 <= int(header(answer, "retry-after") or 0) <= 3600, answer
+        else:
+            remaining.append(int(header(answer, "ratelimit-remaining") or -1))
+    # Each request that passed was decided after the one before it had spent its part.
+    assert sorted(remaining) == list(range(BUDGET)), remaining
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_a_burst_gets_at_most_the_budget_through_redis(
+    fake: FakeUpstream, redis_server: RedisServer, workers: int
+) -> None:
+    env = openai_env(
+        fake,
+        REDIS_URL=redis_server.url,
+        MESSAGEBOT_RATE_LIMIT=LIMIT,
+        MESSAGEBOT_API_KEYS="k1",
+    )
+    async with hypercorn(env, workers) as (port, pids):
+        statuses, answers = await burst(
+            port, {"Authorization": "Bearer k1"}, pids if workers > 1 else None
+        )
+        print(f"{workers} worker(s), Redis, one key: {dict(statuses)}")
+        assert_limited(statuses, answers)
+        # Per client IP as well, when no key is given (the API open).
+    env = openai_env(fake, REDIS_URL=redis_server.url, MESSAGEBOT_RATE_LIMIT=LIMIT)
+    async with hypercorn(env, workers) as (port, pids):
+        statuses, answers = await burst(port, {}, pids if workers > 1 else None)
+        print(f"{workers} worker(s), Redis, one IP: {dict(statuses)}")
+        assert_limited(statuses, answers)
+
+
+async def test_a_burst_gets_at_most_the_budget_in_memory(fake: FakeUpstream) -> None:
+    env = openai_env(fake, MESSAGEBOT_RATE_LIMIT=LIMIT, MESSAGEBOT_API_KEYS="k1")
+    async with hypercorn(env, 1) as (port, _):
+        statuses, answers = await burst(port, {"X-API-Key": "k1"})
+        print(f"1 worker, in memory: {dict(statuses)}")
+        assert_limited(statuses, answers)
+
+
+async def test_redis_over_tls(fake: FakeUpstream, tmp_path: Path) -> None:
+    """rediss:// to a TLS redis-server with a self-signed certificate, not verified (as
+    Heroku's Redis needs): the script runs there as well."""
+    key, cert = tmp_path / "redis.key", tmp_path / "redis.crt"
+    openssl = await asyncio.create_subprocess_exec(
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert await openssl.wait() == 0
+    port = free_port()
+    redis = await asyncio.create_subprocess_exec(
+        "redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+        "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+        "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no",
+        "--save", "", "--appendonly", "no",
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+
+        async def accepting() -> bool:
+            assert redis.returncode is None, "redis-server (TLS) exited"
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                return False
+            writer.close()
+            return True
+
+        await wait_until(accepting, within=30, every=0.02, what="redis-server (TLS) to start")
+        url = f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none"
+        env = openai_env(fake, REDIS_URL=url, MESSAGEBOT_RATE_LIMIT=LIMIT)
+        async with hypercorn(env, 1) as (server_port, _):
+            statuses, answers = await burst(server_port, {})
+            print(f"1 worker, Redis over TLS: {dict(statuses)}")
+            assert_limited(statuses, answers)
+    finally:
+        redis.terminate()
+        await redis.wait()
+
+
+async def test_unreachable_redis_fails_open_loudly(
+    fake: FakeUpstream, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody listens at REDIS_URL: requests pass, the log says the limit is not enforced,
+    and /metrics counts each request let through unchecked."""
+
+    def unenforced(text: str) -> float:
+        for line in text.splitlines():
+            if line.startswith("messagebot_rate_limit_unenforced_total "):
+                return float(line.split()[1])
+        raise AssertionError("no messagebot_rate_limit_unenforced_total in /metrics")
+
+    env = openai_env(
+        fake, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", MESSAGEBOT_RATE_LIMIT="1/hour"
+    )
+    async with running(env) as server:
+        before = unenforced((await client.get(f"{server.url}/metrics")).text)
+        for _ in range(3):
+            response = await client.post(
+                f"{server.url}/v1/messages", json={"relation": "mom", "reason": "birthday"}
+            )
+            assert response.status_code == 200, response.text
+        after = unenforced((await client.get(f"{server.url}/metrics")).text)
+    assert after - before == 3
+    assert "Redis unreachable, rate limits are not enforced" in caplog.text
