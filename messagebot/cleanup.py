@@ -48,30 +48,33 @@ _HEAD_LINE = 160  # a longer first line is the message itself
 _QUOTE_WINDOW = 200  # how far an opening quote looks for the quote that closes it
 
 # A preamble or title line starts with one of these (case aside). A first line that does not
-# is the message, and is released from its first character that rules them all out.
+# is the message, and goes out from the first character that rules them all out; so the list
+# leaves out what messages often start with ("Happy…", "A…", "I'd like…", "네 생일…").
 _HEAD_STARTS = (
     "sure",
     "certainly",
     "of course",
     "absolutely",
     "okay",
-    "ok",
-    "great",
+    "ok!",
+    "ok,",
+    "great!",
+    "great,",
     "here",
     "below",
     "the following",
-    "i'd",
-    "i would",
+    "i'd be happy",
+    "i would be happy",
+    "i'd love to help",
     "i'm happy",
-    "happy to",
-    "a ",
-    "an ",
     "#",
     "**",
     "subject",
     "제목",
     "물론",
-    "네",
+    "네,",
+    "네!",
+    "네.",
     "좋아요",
     "알겠습니다",
     "다음은",
@@ -86,7 +89,7 @@ _INTERJECTION = (
 _PREAMBLE = re.compile(
     rf"""^{_INTERJECTION}\s*[!.,~]?\s*$                                    # "Sure!" alone
         |^{_INTERJECTION}\s*[!.,~]\s*.{{0,150}}:\s*$                        # "Sure! Here's …:"
-        |^(?:here(?:'s|\ is|\ are)|below\ is|i'd|i\ would|happy\ to).{{0,150}}:\s*$
+        |^(?:here(?:'s|\ is|\ are)|below\ is|i'd|i\ would|i'm).{{0,150}}:\s*$
         |^(?:다음은|여기|아래는).{{0,80}}(?:메시지|문구|인사|내용).{{0,20}}[:.]?\s*$
         |^.{{0,150}}(?:message|메시지|문구)[^.!?\n]{{0,40}}:\s*$
     """,
@@ -250,6 +253,7 @@ _PLACEHOLDERS = frozenset(
     for noun in ("name", "signature", "이름", "보내는사람")
     for here in ("", "here")
 )
+_AFTER_PLACEHOLDER = frozenset(",.!?;:)…")
 _INLINE_SPECIAL = re.compile(r"[\s\[<{(*_]")
 _SPACES = re.compile(r"\s+")
 
@@ -273,6 +277,10 @@ class _Inline:
 
     def __init__(self) -> None:
         self._held = ""
+
+    @property
+    def held(self) -> str:
+        return self._held
 
     def feed(self, piece: str) -> str:
         return self._scan(self._held + piece, final=False)
@@ -311,11 +319,15 @@ class _Inline:
                 pos = bracket
                 continue
             end = _placeholder_end(text, bracket)
-            if end is None and not final:
-                self._held = text[start:]
+            if (end is None or end == size != bracket > start) and not final:
+                self._held = text[start:]  # not yet known: a placeholder, or what follows it
                 break
             if end is not None and end >= 0:
-                pos = end  # the placeholder and the white space before it
+                # The placeholder goes, and the white space before it unless a word follows
+                # at once ("Dear [Name], hi" → "Dear, hi"; "Hi [Name]🎉" → "Hi 🎉").
+                if end < size and not (text[end].isspace() or text[end] in _AFTER_PLACEHOLDER):
+                    out.append(text[start:bracket])
+                pos = end
             else:
                 out.append(text[start : bracket + 1])
                 pos = bracket + 1
@@ -434,6 +446,10 @@ class _Tail:
             self._before = out[-1]
         return out
 
+    @property
+    def held(self) -> str:
+        return self._held
+
     def _hold_from(self, text: str) -> int:
         """The earliest position from which `text` could still be a tail."""
         closer = self._head.closer
@@ -508,6 +524,19 @@ class Cleanup:
     def feed(self, piece: str) -> str:
         body = self._head.feed(piece)
         return self._tail.feed(self._inline.feed(body)) if body else ""
+
+    @property
+    def space_follows(self) -> bool:
+        """Whether what was released is followed by white space (held back for now) or by
+        the message's end: the tail drops the white space it holds only at the end."""
+        return self._tail.held[:1].isspace()
+
+    @property
+    def word_ends(self) -> bool:
+        """Whether what was released ends a word: white space follows, or the white space
+        before a placeholder, which goes with it only before white space, punctuation or the
+        end (see `_Inline`)."""
+        return (self._tail.held or self._inline.held)[:1].isspace()
 
     def finish(self) -> str:
         body = self._head.finish()

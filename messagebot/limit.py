@@ -14,6 +14,7 @@ characters alone.
 
 from __future__ import annotations
 
+import logging
 import re
 
 # A sentence ends after these, before white space.
@@ -23,6 +24,8 @@ _CLOSERS = frozenset(".,!?;:…。、，！？～~)」』】")
 # "Mr. Park" does not end a sentence.
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc"})
 
+
+log = logging.getLogger("messagebot.limit")
 
 _WORD_END = re.compile(rf"(?<=\S)(?=\s)|(?<=[{re.escape(''.join(sorted(_CLOSERS)))}])(?=\S)")
 _SENTENCE_END = re.compile(rf"(?<=[{re.escape(''.join(sorted(_ENDERS)))}])(?=\s)")
@@ -53,21 +56,41 @@ class LengthLimit:
     def length(self) -> int:
         return self._sent
 
-    def feed(self, piece: str) -> str:
-        """The part of the message that may go out now (possibly "")."""
+    def feed(self, piece: str, word_ends: bool = False, space_follows: bool = False) -> str:
+        """The part of the message that may go out now (possibly "").
+
+        The cleanup holds back white space until it knows it is not wrapping, so it tells
+        what follows the text fed so far: `word_ends`, white space that may still go with a
+        placeholder (then a word, or punctuation that ends one, comes next), so its last word
+        is whole; `space_follows`, white space or the message's end, so a sentence that ends
+        there is whole. Only what goes out now depends on them, never where a cut falls."""
         if self.cut:
             return ""  # past the cut: the part the rule drops
         self._text += piece
-        limit = self.max_length
-        if len(self._text) > limit:
-            self._text = self._text[: limit + 1]
+        text, limit = self._text, self.max_length
+        if len(text) > limit:
+            self._text = text[: limit + 1]
             self.cut = True
             self._scan()
             end = self._last_sentence or self._last_word or limit
-        else:
-            self._scan()
-            end = self._last_sentence or min(self._most, self._last_word)
-        return self._release(end)
+            if end < self._sent:
+                # Cannot happen (see above): a delta cannot be taken back, so the message
+                # keeps it, but say so.
+                log.warning(
+                    "the length cut fell inside text already sent: %d < %d", end, self._sent
+                )
+                end = self._sent
+            return self._release(end)
+        self._scan()
+        sentence, word = self._last_sentence, self._last_word
+        if text and not text[-1].isspace():
+            end = len(text)
+            if word_ends:
+                word = end
+            if space_follows and end >= self._most and self._ends_sentence(end):
+                sentence = end
+        # (What the hints allowed before may be more than the text alone allows now.)
+        return self._release(max(self._sent, sentence or min(self._most, word)))
 
     def finish(self) -> str:
         """The rest, once no more text will come: all of it, unless the message was cut."""
@@ -80,12 +103,14 @@ class LengthLimit:
         for match in _WORD_END.finditer(text, self._checked):
             self._last_word = match.start()
         for match in _SENTENCE_END.finditer(text, max(self._checked, self._most)):
-            if not _abbreviation(text, match.start()):
+            if self._ends_sentence(match.start()):
                 self._last_sentence = match.start()
         self._checked = len(text)
 
+    def _ends_sentence(self, end: int) -> bool:
+        return self._text[end - 1] in _ENDERS and not _abbreviation(self._text, end)
+
     def _release(self, end: int) -> str:
-        assert end >= self._sent, "the length limit never takes back text it released"
         out = self._text[self._sent : end]
         self._sent = end
         return out

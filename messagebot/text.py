@@ -23,8 +23,8 @@ class MessageText:
         return self._limit.cut
 
     def feed(self, piece: str) -> str:
-        cleaned = self._cleanup.feed(piece)
-        return self._limit.feed(cleaned) if cleaned else ""
+        cleaned, cleanup = self._cleanup.feed(piece), self._cleanup
+        return self._limit.feed(cleaned, cleanup.word_ends, cleanup.space_follows)
 
     def finish(self) -> str:
         return self._limit.feed(self._cleanup.finish()) + self._limit.finish()

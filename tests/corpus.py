@@ -653,7 +653,7 @@ CHATTY: list[tuple[str, str]] = [
         "Emma",
     ),
     (
-        "Happy to help! Here's a farewell note for your coworker:\n\n"
+        "I'm happy to help! Here's a farewell note for your coworker:\n\n"
         "It won't be the same without you, Priya! Thank you for 4 years of great ideas and even "
         "better snacks. Best of luck in Singapore! ✈️\n\n"
         "From your team",
@@ -673,7 +673,7 @@ CHATTY: list[tuple[str, str]] = [
         "happy New Year! 🎄",
     ),
     (
-        "A short and sweet message for your friend:\n\n"
+        "Here's a short and sweet message for your friend:\n\n"
         "Happy birthday, Leo! 🎉 Don't eat all the cake... or do, it's your day!",
         "Happy birthday, Leo! 🎉 Don't eat all the cake... or do, it's your day!",
     ),

@@ -295,6 +295,22 @@ def test_a_message_that_does_not_fit_is_cut_at_its_last_sentence_end() -> None:
     )
 
 
+def test_words_go_out_as_they_come_within_half_the_limit() -> None:
+    # Each word is whole once the white space after it has come (the cleanup holds that
+    # white space back, and tells the length limit that it follows).
+    text = MessageText(200)
+    pieces = ["Happy ", "birthday, ", "Minji! ", "Wishing ", "you ", "joy."]
+    assert [text.feed(piece) for piece in pieces] == [
+        "Happy",
+        " birthday,",
+        " Minji!",
+        " Wishing",
+        " you",
+        "",
+    ]
+    assert text.finish() == " joy."
+
+
 def test_plain_messages_stream_without_waiting() -> None:
     out, _ = clean(["Minji,", " happy", " birthday", " to", " you!"])
     # Each piece goes out as it comes (one word of look-ahead at most).
