@@ -8,7 +8,7 @@ import os
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import api, errors, lifecycle, limits, logs, metrics, security, web
+from . import api, cors, errors, lifecycle, limits, logs, metrics, security, web
 from .config import Settings
 from .generation import Writer
 from .paths import data_dir
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     errors.init_app(app)
 
     security.init_app(app)  # keys are checked before a request counts against a rate limit
+    cors.init_app(app, settings.cors_origins)
     limits.init_app(app, settings.rate_limit, settings.redis_url)
 
     provider = make_provider(settings)

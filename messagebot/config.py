@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +43,30 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+_ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(?::\d{1,5})?|https?://\[[0-9a-f:.]+\](?::\d{1,5})?")
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Origins as a browser sends them in `Origin`: scheme://host[:port], nothing after.
+
+    A browser compares them exactly, so a path, a wildcard or a typo would silently match
+    nothing (or everything): refuse them at start-up instead."""
+    origins = []
+    for raw in env.get(name, "").split(","):
+        origin = raw.strip().lower().removesuffix("/")
+        if not origin:
+            continue
+        if origin == "*":
+            raise ConfigError(f"{name} lists origins one by one; '*' (any origin) is not allowed")
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{name} takes origins like https://app.example.com or http://localhost:3000 "
+                f"(scheme, host, optional port; no path), got {raw.strip()!r}"
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
 @dataclass(frozen=True)
 class Settings:
     provider: Provider
@@ -53,6 +78,7 @@ class Settings:
     secret_key: str = ""
     rate_limit: str | None = None
     trust_proxy: bool = False
+    cors_origins: tuple[str, ...] = ()  # pages on these origins may call the API from a browser
     redis_url: str | None = None
     heartbeat_s: float = 15.0
     first_token_timeout_s: float = 30.0
@@ -93,6 +119,7 @@ class Settings:
             ),
             rate_limit=env.get("MESSAGEBOT_RATE_LIMIT", "").strip() or None,
             trust_proxy=_flag(env, "MESSAGEBOT_TRUST_PROXY"),
+            cors_origins=_origins(env, "MESSAGEBOT_CORS_ORIGINS"),
             redis_url=env.get("REDIS_URL", "").strip() or None,
             heartbeat_s=_number(env, "MESSAGEBOT_HEARTBEAT_S", 15.0),
             first_token_timeout_s=_number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0),

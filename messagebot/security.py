@@ -60,6 +60,14 @@ def client_identity() -> str:
     return "ip:" + client_ip()
 
 
+async def answer_preflight() -> Response | None:
+    """A CORS preflight never carries a key: it is answered before the key check and the rate
+    limit (cors.py adds its headers), or no page on another origin could call the API."""
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return await current_app.make_default_options_response()
+    return None
+
+
 async def require_key() -> None:
     keys = settings().api_keys
     if not keys or not request.path.startswith(PROTECTED_PREFIXES):
@@ -97,5 +105,6 @@ async def security_headers(response: Response) -> Response:
 
 
 def init_app(app: Quart) -> None:
+    app.before_request(answer_preflight)
     app.before_request(require_key)
     app.after_request(security_headers)
