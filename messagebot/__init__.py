@@ -8,7 +8,7 @@ import os
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import api, cors, errors, lifecycle, limits, logs, metrics, security, web
+from . import api, cors, docs, errors, lifecycle, limits, logs, metrics, security, web
 from .config import Settings
 from .generation import Writer
 from .paths import data_dir
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         info={"title": "MessageBot", "version": __version__},
         redoc_ui_path=None,
         scalar_ui_path=None,
+        swagger_ui_path=None,  # docs.py serves /docs from the app's own files
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     errors.init_app(app)
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(docs.bp)
     app.register_blueprint(metrics.bp)
     routes = {rule.rule for rule in app.url_map.iter_rules()}
     app.asgi_app = logs.RequestLog(app.asgi_app, routes)  # type: ignore[method-assign]
