@@ -254,6 +254,7 @@ _PLACEHOLDERS = frozenset(
     for here in ("", "here")
 )
 _AFTER_PLACEHOLDER = frozenset(",.!?;:)…")
+_PLAIN_PIECE = re.compile(r"\s*[^\s\[<{(*_]+")
 _INLINE_SPECIAL = re.compile(r"[\s\[<{(*_]")
 _SPACES = re.compile(r"\s+")
 
@@ -283,6 +284,8 @@ class _Inline:
         return self._held
 
     def feed(self, piece: str) -> str:
+        if not self._held and _PLAIN_PIECE.fullmatch(piece):
+            return piece  # what _scan would give: white space before a plain word stays
         return self._scan(self._held + piece, final=False)
 
     def finish(self) -> str:
@@ -391,7 +394,11 @@ _AFTER_CLOSING = re.compile(r",?\s*")
 _AFTER_CLOSING_QUOTED = {
     closer: re.compile(rf",?\s*(?:{re.escape(closer)}\s*)?") for closer in _OPEN_QUOTES.values()
 }
-_TAIL_CANDIDATE = re.compile(r"\s")
+# Where a tail may start: white space, or the quote that closes a quoted message.
+_TAIL_START = {
+    closer: re.compile(rf"[\s{re.escape(closer or '')}]")
+    for closer in (None, *_OPEN_QUOTES.values())
+}
 
 
 def _may_be_valediction(line: str) -> bool:
@@ -452,18 +459,14 @@ class _Tail:
 
     def _hold_from(self, text: str) -> int:
         """The earliest position from which `text` could still be a tail."""
-        closer = self._head.closer
-        pos = 0
-        while True:
-            candidates = [m.start() for m in (_TAIL_CANDIDATE.search(text, pos),) if m is not None]
-            if closer is not None and (quote := text.find(closer, pos)) >= 0:
-                candidates.append(quote)
-            if not candidates:
-                return len(text)
-            start = min(candidates)
+        search = _TAIL_START[self._head.closer].search
+        match = search(text)
+        while match is not None:
+            start = match.start()
             if self._may_be_tail(text, start):
                 return start
-            pos = start + 1
+            match = search(text, start + 1)
+        return len(text)
 
     def _may_be_tail(self, text: str, start: int) -> bool:
         before = text[start - 1] if start else self._before
