@@ -120,6 +120,7 @@ def cpu_seconds() -> float:
 async def test_a_client_leaving_stops_the_generation(local_server: Server) -> None:
     provider = provider_of(local_server)
     loop = asyncio.get_running_loop()
+    before = provider.stopped_early
     async with (
         httpx.AsyncClient(timeout=30) as own,
         own.stream(
@@ -132,9 +133,10 @@ async def test_a_client_leaving_stops_the_generation(local_server: Server) -> No
     left = loop.time()
     await wait_until(lambda: not provider.pending, within=5, every=0.005, what="a free model")
     stopped_after = loop.time() - left
-    # The stream is torn down and the model is free again at once (how fast a long
-    # generation stops is measured on the provider itself, below).
-    assert stopped_after < 0.5, stopped_after
+    # The generation was stopped mid-way because its client left, not run to its end; the
+    # bound on the time is loose, as the suite's machine may be busy (issue 14).
+    assert provider.stopped_early == before + 1
+    assert stopped_after < 3, stopped_after
     before = cpu_seconds()
     await asyncio.sleep(1)
     assert cpu_seconds() - before < 0.3  # the model's thread has gone quiet
@@ -166,7 +168,7 @@ async def test_missing_or_broken_model_is_a_clear_start_up_error(tmp_path: Path)
     assert f"cannot load {broken}" in err.decode()
 
 
-async def test_stopping_a_long_generation_takes_a_token_or_two(local_server: Server) -> None:
+async def test_stopping_a_long_generation_stops_it_mid_way(local_server: Server) -> None:
     """Without a stop sequence this prompt runs for thousands of tokens (tens of seconds)."""
     provider = provider_of(local_server)
     loop = asyncio.get_running_loop()
@@ -180,7 +182,9 @@ async def test_stopping_a_long_generation_takes_a_token_or_two(local_server: Ser
     await generation._job
     stopped_after = loop.time() - stop
     assert provider.stopped_early == before + 1
-    assert stopped_after < 0.25, stopped_after
+    # A token or two takes well under a second; the loose bound (against tens of seconds to
+    # the end) keeps a busy machine from failing it.
+    assert stopped_after < 3, stopped_after
     assert provider.pending == 0
     # The model is usable straight away.
     again = await provider.open(Prompt(max_tokens=5, text="Hello"))
