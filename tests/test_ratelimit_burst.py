@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import re
+import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -29,9 +30,13 @@ BODY = b'{"relation": "wife", "reason": "birthday"}'
 
 
 @contextlib.asynccontextmanager
-async def hypercorn(env: dict[str, str], workers: int) -> AsyncIterator[tuple[int, list[int]]]:
-    """`hypercorn --workers N` as the Procfile runs it; yields its port and its workers' pids."""
+async def hypercorn(
+    env: dict[str, str], workers: int, log_path: Path
+) -> AsyncIterator[tuple[int, list[int]]]:
+    """`hypercorn --workers N` as the Procfile runs it; yields its port and its workers' pids.
+    Its log goes to `log_path`, for a failing test to show."""
     port = free_port()
+    log = log_path.open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -45,8 +50,9 @@ async def hypercorn(env: dict[str, str], workers: int) -> AsyncIterator[tuple[in
         "messagebot:create_app()",
         env={**os.environ, **env},
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=log,
     )
+    log.close()
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             await wait_until_up(client, f"http://127.0.0.1:{port}")
@@ -153,8 +159,9 @@ def header(answer: bytes, name: str) -> str | None:
     return found.group(1) if found else None
 
 
-def assert_limited(statuses: Counter[int], answers: list[bytes]) -> None:
-    assert statuses == {200: BUDGET, 429: BURST - BUDGET}, statuses
+def assert_limited(statuses: Counter[int], answers: list[bytes], log_path: Path) -> None:
+    warnings = [line for line in log_path.read_text().splitlines() if "WARNING" in line]
+    assert statuses == {200: BUDGET, 429: BURST - BUDGET}, (statuses, warnings)
     remaining = []
     for answer in answers:
         if answer.startswith(b"HTTP/1.1 429"):
@@ -168,34 +175,38 @@ def assert_limited(statuses: Counter[int], answers: list[bytes]) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 async def test_a_burst_gets_at_most_the_budget_through_redis(
-    fake: FakeUpstream, redis_server: RedisServer, workers: int
+    fake: FakeUpstream, redis_server: RedisServer, workers: int, tmp_path: Path
 ) -> None:
+    log = tmp_path / "server.log"
     env = openai_env(
         fake,
         REDIS_URL=redis_server.url,
         MESSAGEBOT_RATE_LIMIT=LIMIT,
         MESSAGEBOT_API_KEYS="k1",
     )
-    async with hypercorn(env, workers) as (port, pids):
+    async with hypercorn(env, workers, log) as (port, pids):
         statuses, answers = await burst(
             port, {"Authorization": "Bearer k1"}, pids if workers > 1 else None
         )
         print(f"{workers} worker(s), Redis, one key: {dict(statuses)}")
-        assert_limited(statuses, answers)
+        assert_limited(statuses, answers, log)
         # Per client IP as well, when no key is given (the API open).
     env = openai_env(fake, REDIS_URL=redis_server.url, MESSAGEBOT_RATE_LIMIT=LIMIT)
-    async with hypercorn(env, workers) as (port, pids):
+    async with hypercorn(env, workers, log) as (port, pids):
         statuses, answers = await burst(port, {}, pids if workers > 1 else None)
         print(f"{workers} worker(s), Redis, one IP: {dict(statuses)}")
-        assert_limited(statuses, answers)
+        assert_limited(statuses, answers, log)
 
 
-async def test_a_burst_gets_at_most_the_budget_in_memory(fake: FakeUpstream) -> None:
+async def test_a_burst_gets_at_most_the_budget_in_memory(
+    fake: FakeUpstream, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
     env = openai_env(fake, MESSAGEBOT_RATE_LIMIT=LIMIT, MESSAGEBOT_API_KEYS="k1")
-    async with hypercorn(env, 1) as (port, _):
+    async with hypercorn(env, 1, log) as (port, _):
         statuses, answers = await burst(port, {"X-API-Key": "k1"})
         print(f"1 worker, in memory: {dict(statuses)}")
-        assert_limited(statuses, answers)
+        assert_limited(statuses, answers, log)
 
 
 async def test_redis_over_tls(fake: FakeUpstream, tmp_path: Path) -> None:
@@ -229,11 +240,12 @@ async def test_redis_over_tls(fake: FakeUpstream, tmp_path: Path) -> None:
 
         await wait_until(accepting, within=30, every=0.02, what="redis-server (TLS) to start")
         url = f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none"
+        log = tmp_path / "server.log"
         env = openai_env(fake, REDIS_URL=url, MESSAGEBOT_RATE_LIMIT=LIMIT)
-        async with hypercorn(env, 1) as (server_port, _):
+        async with hypercorn(env, 1, log) as (server_port, _):
             statuses, answers = await burst(server_port, {})
             print(f"1 worker, Redis over TLS: {dict(statuses)}")
-            assert_limited(statuses, answers)
+            assert_limited(statuses, answers, log)
     finally:
         redis.terminate()
         await redis.wait()
@@ -264,3 +276,76 @@ async def test_unreachable_redis_fails_open_loudly(
         after = unenforced((await client.get(f"{server.url}/metrics")).text)
     assert after - before == 3
     assert "Redis unreachable, rate limits are not enforced" in caplog.text
+
+
+@pytest.mark.parametrize("store", ["redis", "memory"])
+async def test_gcra_burst_then_steady_rate(redis_server: RedisServer, store: str) -> None:
+    """2/second: two at once, then the third is told how long to wait, and passes once that
+    time is over (not before). In Redis, after a SCRIPT FLUSH too (as after a restart)."""
+    from messagebot.limits import MemoryLimiter, RedisLimiter, parse_rate_limit
+
+    limit = parse_rate_limit("2/second")
+    limiter = RedisLimiter(redis_server.url) if store == "redis" else MemoryLimiter()
+    await limiter.startup()
+    try:
+        first, second, third = [await limiter.hit("messagebot:rate:t", limit) for _ in range(3)]
+        assert first and second and third
+        assert (first.allowed, first.remaining) == (True, 1)
+        assert (second.allowed, second.remaining) == (True, 0)
+        assert not third.allowed and 0 < third.wait_us <= 500_000
+        loop = asyncio.get_running_loop()
+        refused_at = loop.time()
+        if store == "redis":
+            flush = await asyncio.create_subprocess_exec(
+                "redis-cli", "-p", str(redis_server.port), "SCRIPT", "FLUSH",
+                stdout=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            assert await flush.wait() == 0
+
+        async def passes() -> bool:
+            verdict = await limiter.hit("messagebot:rate:t", limit)
+            assert verdict is not None
+            return verdict.allowed
+
+        await wait_until(passes, within=5, every=0.01, what="the next request to pass")
+        # Not before the wait it was told (less a little: Redis's clock is not ours).
+        assert loop.time() - refused_at >= third.wait_us / 1_000_000 - 0.05
+        # And another budget for another client.
+        other = await limiter.hit("messagebot:rate:other", limit)
+        assert other and other.allowed
+    finally:
+        await limiter.shutdown()
+
+
+async def test_a_frozen_redis_costs_a_few_requests_not_every_one(
+    redis_server: RedisServer,
+) -> None:
+    """Redis stopped (SIGSTOP): the calls under way time out (half a second), and every
+    request waiting its turn then passes at once instead of waiting to time out in its turn
+    (40 requests, 4 at a time, would take 5 s). Once Redis is back, the limit is back."""
+    from messagebot.limits import RedisLimiter, parse_rate_limit
+
+    limit = parse_rate_limit("1000/hour")
+    limiter = RedisLimiter(redis_server.url)
+    await limiter.startup()
+    loop = asyncio.get_running_loop()
+    try:
+        assert await limiter.hit("messagebot:rate:f", limit)  # connected, script loaded
+        redis_server.process.send_signal(signal.SIGSTOP)
+        try:
+            started = loop.time()
+            verdicts = await asyncio.gather(
+                *(limiter.hit("messagebot:rate:f", limit) for _ in range(40))
+            )
+            took = loop.time() - started
+        finally:
+            redis_server.process.send_signal(signal.SIGCONT)
+        assert verdicts == [None] * 40  # let through, unchecked
+        assert took < 2.0, took
+
+        async def checked_again() -> bool:
+            return await limiter.hit("messagebot:rate:f", limit) is not None
+
+        await wait_until(checked_again, within=10, every=0.05, what="the limit checked again")
+    finally:
+        await limiter.shutdown()
