@@ -349,3 +349,31 @@ async def test_a_frozen_redis_costs_a_few_requests_not_every_one(
         await wait_until(checked_again, within=10, every=0.05, what="the limit checked again")
     finally:
         await limiter.shutdown()
+
+
+async def test_only_what_writes_a_message_spends_the_budget(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    """Preflights, health, stats, docs and metrics are free; the three message routes share
+    one budget, and every limited answer says what is left."""
+    env = openai_env(fake, MESSAGEBOT_RATE_LIMIT="2/hour")
+    async with running(env) as server:
+        for _ in range(3):
+            for path in ("/v1/messages", "/v1/messages/stream", "/streaming/"):
+                for headers in (
+                    {},
+                    {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
+                ):
+                    options = await client.options(f"{server.url}{path}", headers=headers)
+                    assert options.status_code != 429
+            for path in ("/healthz", "/v1/stats", "/openapi.json", "/metrics"):
+                assert (await client.get(f"{server.url}{path}")).status_code == 200
+        body = {"relation": "mom", "reason": "birthday"}
+        first = await client.post(f"{server.url}/v1/messages", json=body)
+        second = await client.post(f"{server.url}/streaming/", json=body)
+        third = await client.post(f"{server.url}/v1/messages/stream", json=body)
+    assert [first.status_code, second.status_code, third.status_code] == [200, 200, 429]
+    assert [r.headers["ratelimit-remaining"] for r in (first, second, third)] == ["1", "0", "0"]
+    assert all(r.headers["ratelimit-limit"] == "2" for r in (first, second, third))
+    assert 1 <= int(third.headers["retry-after"]) <= 1800
+    assert int(third.headers["ratelimit-reset"]) > 1800
