@@ -10,11 +10,15 @@ from typing import Any, Literal, TypedDict
 
 import jinja2
 
+from . import examples as example_bank
+from . import korean, occasions
 from .language import language_name
 from .paths import data_dir
 from .request import MessageRequest
 
 _DENSE_SCRIPTS = ("ko", "ja", "zh", "th")
+# A message may end at its first sentence end past this share of max_length (issue 17).
+FINISH_SHARE = 0.4
 
 
 class ChatMessage(TypedDict):
@@ -33,6 +37,11 @@ class Prompt:
     messages: list[ChatMessage] = field(default_factory=list)
     text: str = ""
     stop: tuple[str, ...] = ()
+    # For a provider that can stop its model (the local one): stop at the first sentence end
+    # once the text has `finish_after` characters, and once it has more than `max_chars`
+    # (the service would cut it anyway). 0: no such stop.
+    finish_after: int = 0
+    max_chars: int = 0
 
 
 def _oneline(value: str) -> str:
@@ -129,23 +138,75 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
     primary = language.split("-")[0]
     examples = _examples()
     manner = request.manner or examples["default_manner"].get(primary, "warm")
+    occasion = occasions.classify(request.reason)
     reason = request.reason
-    if primary != "ko":
+    form: korean.Address | None = None
+    if primary == "ko":
+        # The speech level and the form of address, from the relation (issue 17); the
+        # occasion's usual phrase goes beside it, as a gloss.
+        form = korean.address(request.name, request.relation, request.manner)
+        usual = korean.phrase(occasion, form.level, form.relation)
+        if usual and usual not in reason:
+            reason = f"{reason} ({usual})"
+    else:
         reason = examples["glossary"].get(reason, reason)
-    text = (
-        _environment()
-        .get_template("completion.j2")
-        .render(
-            language_name=language_name(language),
-            has_name=bool(request.name),
-            examples=examples.get(primary, examples["en"]),
-            request={
-                "name": request.name,
-                "relation": request.relation,
-                "reason": reason,
-                "manner": manner,
-            },
-        )
+    bank_language = primary if primary in example_bank.bank() else "en"
+    chosen = example_bank.select(
+        bank_language,
+        occasion,
+        form.relation if form else korean.relation_class(request.relation)[0],
+        form.level if form else "",
+        example_bank.tone_class(manner),
+        request.max_length,
+        _particle(form),
+    )
+    text = _completion_template().render(
+        language_name=language_name(language),
+        has_name=bool(request.name),
+        examples=[_example_block(example) for example in chosen],
+        request={
+            "name": request.name,
+            "relation": request.relation,
+            "reason": reason,
+            "manner": manner,
+            "speech": form.label if form else "",
+            "address": form.address if form else "",
+        },
     )
     # One message is one line; a new "To:" would be the model inventing the next example.
-    return Prompt(max_tokens=max_tokens, text=text, stop=("\n", "To:"))
+    return Prompt(
+        max_tokens=max_tokens,
+        text=text,
+        stop=("\n", "To:"),
+        finish_after=max(20, math.ceil(FINISH_SHARE * request.max_length)),
+        max_chars=request.max_length,
+    )
+
+
+def _particle(form: korean.Address | None) -> str:
+    if form and form.level == "banmal" and form.address.endswith(("아", "야")):
+        return form.address[-1]
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _completion_template() -> jinja2.Template:
+    return _environment().get_template("completion.j2")
+
+
+@lru_cache(maxsize=1024)
+def _example_block(example: example_bank.Example) -> dict[str, str]:
+    reason = example.reason
+    if example.language == "ko":
+        usual = korean.phrase(example.occasion, example.level, example.relation_class)  # type: ignore[arg-type]
+        if usual and usual not in reason:
+            reason = f"{reason} ({usual})"
+    return {
+        "name": example.name,
+        "relation": example.relation,
+        "reason": reason,
+        "manner": example.manner,
+        "speech": "반말" if example.level == "banmal" else "존댓말" if example.level else "",
+        "address": example.address,
+        "message": example.message,
+    }

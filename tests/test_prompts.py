@@ -80,19 +80,25 @@ def test_max_tokens_follow_script_density() -> None:
 
 
 def test_completion_prompt_for_base_models() -> None:
+    # Issue 17: the examples are the bank's nearest (prompts/bank.json), and a Korean block
+    # carries the speech level, the form of address and the occasion's usual phrase.
     request = validate_fields({"name": "민지", "relation": "아내", "reason": "생일"})
     prompt = build_prompt(request, "ko", "completion")
     assert prompt.messages == []
     assert prompt.stop == ("\n", "To:")
+    assert (prompt.finish_after, prompt.max_chars) == (80, 200)
     assert prompt.text.startswith(
-        "Short greeting messages (one line each, addressed to the recipient by name).\n\n"
-        "To: 소희 (친구)\nOccasion: 생일\nTone: 발랄하게\nLanguage: Korean\n"
-        "Message: 소희야, 생일 진심으로 축하해!"
+        "Short greeting messages (one line each, addressed to the recipient by name).\n\nTo: "
     )
     assert prompt.text.endswith(
-        "\n\nTo: 민지 (아내)\nOccasion: 생일\nTone: 따뜻하게\nLanguage: Korean\nMessage:"
+        "\n\nTo: 민지 (아내)\nOccasion: 생일 (생일 축하해)\nSpeech: 반말\nAddress: 민지야\n"
+        "Tone: 따뜻하게\nLanguage: Korean\nMessage:"
     )
     assert prompt.text.count("To: ") == 6  # five examples, then the request
+    examples = prompt.text.split("\n\n")[1:-1]
+    assert all("Occasion: 생일" in block and "Speech: 반말" in block for block in examples)
+    # The closest example is last, nearest the request.
+    assert "Tone: 따뜻하게" in examples[-1]
 
 
 def test_completion_prompt_glosses_korean_occasions_in_english() -> None:
@@ -102,7 +108,8 @@ def test_completion_prompt_glosses_korean_occasions_in_english() -> None:
         "\n\nTo: my boss\nOccasion: Chuseok (the Korean harvest holiday)\nTone: warm\n"
         "Language: English\nMessage:"
     )
-    assert "Sophie, happy birthday!" in prompt.text
+    assert "Mr. Kim, happy Chuseok!" in prompt.text
+    assert "Speech:" not in prompt.text  # English needs no speech level
 
 
 def test_a_field_cannot_add_lines_to_the_completion_prompt() -> None:

@@ -1,0 +1,144 @@
+"""The example bank (prompts/bank.json) and nearest-example selection for the few-shot prompt.
+
+A 270M base model copies its examples closely, so the examples decide most of what it writes
+(issue 17). For each request we take the bank's closest messages: same language, same or a
+neighbouring occasion (never another season's), same Korean speech level, same relation,
+similar length. The bank is tagged once at load; a selection is a scored pass over at most a
+few hundred entries, cached by its key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from . import korean, occasions
+from .paths import data_dir
+
+EXAMPLES_PER_PROMPT = 5
+
+_FORMAL = re.compile(r"공손|정중|격식|예의|존중|깍듯|polite|formal|respectful|grateful")
+_PLAYFUL = re.compile(r"장난|발랄|유머|재치|귀엽|밝게|playful|funny|cheerful|upbeat|humorous|witty")
+_ROMANTIC = re.compile(r"로맨틱|사랑|애틋|romantic|loving|tender")
+
+
+def tone_class(manner: str) -> str:
+    """formal, playful, romantic or warm: enough to prefer an example of the same feel."""
+    text = manner.lower()
+    for name, pattern in (("formal", _FORMAL), ("playful", _PLAYFUL), ("romantic", _ROMANTIC)):
+        if pattern.search(text):
+            return name
+    return "warm"
+
+
+def length_band(length: int) -> str:
+    return "short" if length <= 60 else "medium" if length <= 120 else "long"
+
+
+@dataclass(frozen=True)
+class Example:
+    language: str
+    name: str
+    relation: str
+    reason: str
+    manner: str
+    message: str
+    occasion: str
+    relation_class: str
+    level: str  # "banmal" or "polite" for Korean; "" otherwise
+    address: str  # the Korean form of address; "" otherwise
+    tone: str
+    band: str
+
+
+def _tag(language: str, entry: dict[str, str]) -> Example:
+    occasion = entry.get("occasion") or occasions.classify(entry["reason"])
+    if language == "ko":
+        form = korean.address(entry["name"], entry["relation"], entry["manner"])
+        level, address, cls = entry.get("level") or form.level, form.address, form.relation
+    else:
+        level, address, cls = "", "", korean.relation_class(entry["relation"])[0]
+    return Example(
+        language=language,
+        name=entry["name"],
+        relation=entry["relation"],
+        reason=entry["reason"],
+        manner=entry["manner"],
+        message=entry["message"],
+        occasion=occasion,
+        relation_class=cls,
+        level=level,
+        address=address,
+        tone=entry.get("tone") or tone_class(entry["manner"]),
+        band=length_band(len(entry["message"])),
+    )
+
+
+@lru_cache(maxsize=1)
+def bank() -> dict[str, tuple[Example, ...]]:
+    raw: dict[str, Any] = json.loads((data_dir("prompts") / "bank.json").read_text("utf-8"))
+    return {
+        language: tuple(_tag(language, entry) for entry in entries)
+        for language, entries in raw.items()
+        if not language.startswith("_")
+    }
+
+
+def _score(
+    example: Example,
+    occasion: str,
+    cls: str,
+    level: str,
+    tone: str,
+    max_length: int,
+    particle: str,
+) -> float | None:
+    if example.occasion == occasion:
+        score = 100.0
+    elif example.occasion in occasions.NEIGHBOURS.get(occasion, ()):
+        score = 40.0
+    elif example.occasion in occasions.SEASONAL:
+        return None  # another season's example drags that season into the message
+    else:
+        score = 0.0
+    if level:
+        score += 30 if example.level == level else -40
+    if particle and example.address.endswith(particle):
+        score += 8  # "준호야" is copied best from examples that call by 야 too
+    if example.relation_class == cls:
+        score += 15
+    if example.tone == tone:
+        score += 5
+    length = len(example.message)
+    target = min(max(0.6 * max_length, 30), 130)
+    score -= 20 * abs(length - target) / target
+    if length > 0.9 * max_length:
+        score -= 60  # the model writes about as long as its examples
+    return score
+
+
+@lru_cache(maxsize=4096)
+def select(
+    language: str,
+    occasion: str,
+    cls: str,
+    level: str,
+    tone: str,
+    max_length: int,
+    particle: str = "",
+) -> tuple[Example, ...]:
+    """The closest examples, the closest last (nearest the request, where a base model looks).
+
+    `language` is the bank's language ("en" for any language the bank lacks); `particle` is
+    the vocative ending of the Korean address ("아" or "야"), if it has one."""
+    scored = []
+    for index, example in enumerate(bank()[language]):
+        score = _score(example, occasion, cls, level, tone, max_length, particle)
+        if score is not None:
+            scored.append((score, -index, example))
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    chosen = [example for _, _, example in scored[:EXAMPLES_PER_PROMPT]]
+    return tuple(reversed(chosen))
