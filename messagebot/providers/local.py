@@ -67,6 +67,48 @@ def check_model_file(path: Path) -> None:
             raise ConfigError(f"MESSAGEBOT_LOCAL_MODEL: {path} is not a GGUF model file")
 
 
+_SENTENCE_END = frozenset(".!?…。！？~～")
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc"})
+
+
+class Ending:
+    """Where a message should end (issue 17): at the first sentence end once the text has
+    `finish_after` characters, so that it ends on a finished sentence that the length rule
+    rarely has to cut; and once it is longer than `max_chars`, which the service would cut.
+
+    A sentence has ended when a piece that starts with white space follows an ender; that piece
+    is not sent. 0 turns either stop off."""
+
+    def __init__(self, finish_after: int, max_chars: int) -> None:
+        self.finish_after = finish_after
+        self.max_chars = max_chars
+        self.text = ""
+
+    def _sentence_ended(self) -> bool:
+        text = self.text.rstrip("\"')”’」』")
+        if not text or text[-1] not in _SENTENCE_END:
+            return False
+        if text[-1] == ".":
+            word = text[:-1].rsplit(None, 1)[-1:] or [""]
+            if word[0].lower() in _ABBREVIATIONS or word[0][-1:].isdigit():
+                return False
+        return True
+
+    def done_before(self, piece: str) -> bool:
+        """Whether the message is complete without `piece` (else `piece` joins it)."""
+        if (
+            self.finish_after
+            and len(self.text) >= self.finish_after
+            and piece[:1].isspace()
+            and self._sentence_ended()
+        ):
+            return True
+        if self.max_chars and len(self.text) > self.max_chars + 20:
+            return True  # the cleanup may drop a little; past this, the service cuts anyway
+        self.text += piece
+        return False
+
+
 class LocalGeneration:
     def __init__(self, provider: LocalProvider, prompt: Prompt) -> None:
         self.usage: dict[str, Any] | None = None
@@ -100,6 +142,7 @@ class LocalGeneration:
                 stream = llama.create_chat_completion(
                     messages=prompt.messages, max_tokens=prompt.max_tokens, stream=True, **SAMPLING
                 )
+            ending = Ending(prompt.finish_after, prompt.max_chars)
             try:
                 for chunk in stream:
                     if self._stop.is_set():
@@ -108,6 +151,8 @@ class LocalGeneration:
                     choice = chunk["choices"][0]
                     text = choice["text"] if prompt.text else choice["delta"].get("content")
                     if text:
+                        if ending.done_before(text):
+                            break  # a finished sentence, long enough: the message ends here
                         produced += 1
                         self._send(text)
             finally:
