@@ -118,7 +118,7 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
-    from .evaluation import judge, load_cases, report
+    from .evaluation import judge, load_eval_cases, report
     from .generation import Done, Writer
     from .providers import make_provider
     from .stats import MemoryStats
@@ -128,22 +128,25 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         await provider.startup()
         writer = Writer(provider, settings, MemoryStats())
         outcomes = []
+        clock = asyncio.get_running_loop().time
         try:
-            for request in load_cases():
+            for case in load_eval_cases():
+                request = case.request
+                started = clock()
                 try:
                     result = await (await writer.begin(request, request.language or "en")).result()
                 except APIError as refused:
-                    outcomes.append(judge(request, "", refused.code))
+                    outcomes.append(judge(case, "", refused.code))
                     continue
                 message = result.message if isinstance(result, Done) else ""
                 failure = None if isinstance(result, Done) else result.code
-                outcomes.append(judge(request, message, failure))
+                outcomes.append(judge(case, message, failure, clock() - started))
                 if args.show:
                     mark = "ok  " if outcomes[-1].all_passed else "FAIL"
                     failed = [k for k, v in outcomes[-1].passed.items() if not v]
                     print(
-                        f"{mark} {request.language} {request.reason}: {message!r}"
-                        + (f"  <- {', '.join(failed)}" if failed else "")
+                        f"{mark} {request.language} {request.relation}/{request.reason}: "
+                        f"{message!r}" + (f"  <- {', '.join(failed)}" if failed else "")
                     )
         finally:
             await provider.shutdown()

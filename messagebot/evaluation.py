@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import korean, occasions
+from .examples import bank
 from .paths import data_dir
 from .request import MessageRequest
 
@@ -79,13 +81,109 @@ def enough_words(request: MessageRequest, message: str) -> bool:
     return len(words) >= 4
 
 
-CRITERIA: dict[str, Callable[[MessageRequest, str], bool]] = {
-    "fits max_length": fits,
-    "names the person": names_the_person,
-    "right language": right_language,
-    "no preamble/quotes/placeholder": clean,
-    "at least a few words": enough_words,
+# What a message must also get right to be sent (issue 17). The checks above are mechanical;
+# these look at what a tiny model gets wrong most.
+_ENDERS = ".!?…。！？~～"
+_TRAILING = re.compile(r"[\s\"'”’」』)\]\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200D♥♡^]+$")
+_ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.")
+_LABELS = re.compile(r"\b(?:To|Occasion|Tone|Language|Message|Speech|Address):", re.IGNORECASE)
+
+
+def finished(request: MessageRequest, message: str) -> bool:
+    """It ends on a finished sentence, not "…for the next 10" or "…and lots of"."""
+    text = _TRAILING.sub("", message)
+    if not text:
+        return False
+    if text[-1] in _ENDERS:
+        return text.rsplit(None, 1)[-1].lower() not in _ABBREVIATIONS  # not "…Mr."
+    if _language(request) == "ko":
+        # A Korean sentence may end without a full stop: "…늘 건강하세요", "사랑해".
+        levels = korean.sentence_levels(text.rsplit(" ", 1)[-1])
+        return bool(levels) and levels[-1] != "neutral"
+    return False
+
+
+def _language(request: MessageRequest) -> str:
+    return (request.language or "en").split("-")[0]
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower().replace("’", "'")
+
+
+def names_the_occasion(case: Case, message: str) -> bool:
+    keywords = case.keywords or occasions.OCCASIONS.get(
+        occasions.classify(case.request.reason), (case.request.reason,)
+    )
+    text = _squeezed(message)
+    return any(_squeezed(keyword) in text for keyword in keywords)
+
+
+def no_other_season(request: MessageRequest, message: str) -> bool:
+    """It drags in no other season or holiday ("새해에 또 만나자" for a birthday)."""
+    return not occasions.foreign_seasons(occasions.classify(request.reason), message)
+
+
+def korean_level(request: MessageRequest, message: str) -> bool:
+    if _language(request) != "ko":
+        return True
+    return korean.level_fits(message, request.name, request.relation, request.manner)
+
+
+def korean_address(request: MessageRequest, message: str) -> bool:
+    if _language(request) != "ko":
+        return True
+    return korean.address_fits(message, request.name, request.relation, request.manner)
+
+
+def echoes_nothing(request: MessageRequest, message: str) -> bool:
+    """None of the prompt comes back: its labels, the relation in its brackets ("(친구)"), a
+    gloss ("(새해 복 많이 받으세요)"), the speech level's name, or another person's example."""
+    if _LABELS.search(message) or f"({request.relation})" in message:
+        return False
+    if re.search(r"\((?:[^)]*(?:세요|받아|축하|Lunar New Year|harvest holiday)[^)]*)\)", message):
+        return False
+    if "반말" in message or "존댓말" in message:
+        return False
+    relation = request.relation.strip()
+    if " " in relation and relation not in (request.name or "") and f"{relation}," in message:
+        return False  # "최 과장님, 거래처 담당자, 감사 드립니다."
+    # A bank example copied whole, when it was written for someone else ("Mom" is everyone's).
+    text = message.strip()
+    return not any(
+        text == example.message and example.name != request.name
+        for examples in bank().values()
+        for example in examples
+    )
+
+
+CRITERIA: dict[str, Callable[[Case, str], bool]] = {
+    "fits max_length": lambda c, m: fits(c.request, m),
+    "names the person": lambda c, m: names_the_person(c.request, m),
+    "right language": lambda c, m: right_language(c.request, m),
+    "no preamble/quotes/placeholder": lambda c, m: clean(c.request, m),
+    "at least a few words": lambda c, m: enough_words(c.request, m),
+    "ends on a finished sentence": lambda c, m: finished(c.request, m),
+    "names the occasion": names_the_occasion,
+    "no other season/holiday": lambda c, m: no_other_season(c.request, m),
+    "Korean speech level fits": lambda c, m: korean_level(c.request, m),
+    "Korean address fits": lambda c, m: korean_address(c.request, m),
+    "echoes none of the prompt": lambda c, m: echoes_nothing(c.request, m),
 }
+# The criteria of the first evaluation (before issue 17), reported on their own too.
+OLD_CRITERIA = (
+    "fits max_length",
+    "names the person",
+    "right language",
+    "no preamble/quotes/placeholder",
+    "at least a few words",
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    request: MessageRequest
+    keywords: tuple[str, ...] = ()  # any of these names the occasion
 
 
 @dataclass
@@ -94,20 +192,43 @@ class Outcome:
     message: str
     error: str | None
     passed: dict[str, bool]
+    seconds: float = 0.0
 
     @property
     def all_passed(self) -> bool:
         return self.error is None and all(self.passed.values())
 
+    @property
+    def old_passed(self) -> bool:
+        return self.error is None and all(self.passed[name] for name in OLD_CRITERIA)
+
+
+def load_eval_cases() -> list[Case]:
+    """prompts/eval_cases.json: each case is a request, plus `keywords` that name its occasion."""
+    raw: list[dict[str, Any]] = json.loads(
+        (data_dir("prompts") / "eval_cases.json").read_text("utf-8")
+    )
+    cases = []
+    for entry in raw:
+        fields = dict(entry)
+        keywords = tuple(fields.pop("keywords", ()))
+        cases.append(Case(MessageRequest.model_validate(fields), keywords))
+    return cases
+
 
 def load_cases() -> list[MessageRequest]:
-    raw: list[dict[str, Any]] = json.loads((data_dir("prompts") / "eval_cases.json").read_text())
-    return [MessageRequest.model_validate(case) for case in raw]
+    return [case.request for case in load_eval_cases()]
 
 
-def judge(request: MessageRequest, message: str, error: str | None = None) -> Outcome:
-    passed = {name: error is None and check(request, message) for name, check in CRITERIA.items()}
-    return Outcome(request, message, error, passed)
+def judge(
+    request: MessageRequest | Case,
+    message: str,
+    error: str | None = None,
+    seconds: float = 0.0,
+) -> Outcome:
+    case = request if isinstance(request, Case) else Case(request)
+    passed = {name: error is None and check(case, message) for name, check in CRITERIA.items()}
+    return Outcome(case.request, message, error, passed, seconds)
 
 
 def report(outcomes: list[Outcome]) -> str:
@@ -116,6 +237,8 @@ def report(outcomes: list[Outcome]) -> str:
     for name in CRITERIA:
         ok = sum(o.passed[name] for o in outcomes)
         lines.append(f"  {name:<32} {ok:>3}/{total}  {ok / total:6.1%}")
+    ok = sum(o.old_passed for o in outcomes)
+    lines.append(f"  {'all old criteria (first five)':<32} {ok:>3}/{total}  {ok / total:6.1%}")
     ok = sum(o.all_passed for o in outcomes)
     lines.append(f"  {'all criteria':<32} {ok:>3}/{total}  {ok / total:6.1%}")
     for language in sorted({(o.request.language or "en") for o in outcomes}):
@@ -123,5 +246,11 @@ def report(outcomes: list[Outcome]) -> str:
         ok = sum(o.all_passed for o in subset)
         lines.append(
             f"  all criteria, {language:<18} {ok:>3}/{len(subset)}  {ok / len(subset):6.1%}"
+        )
+    times = sorted(o.seconds for o in outcomes if o.seconds)
+    if times:
+        lines.append(
+            f"  seconds per message: p50 {times[len(times) // 2]:.2f}, "
+            f"mean {sum(times) / len(times):.2f}, max {times[-1]:.2f}"
         )
     return "\n".join(lines)

@@ -7,7 +7,7 @@ import os
 import re
 import sys
 
-from messagebot.evaluation import CRITERIA, judge, load_cases
+from messagebot.evaluation import CRITERIA, judge, load_cases, load_eval_cases
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.request import validate_fields
 
@@ -19,12 +19,15 @@ def failed(fields: dict[str, object], message: str) -> set[str]:
     return {name for name, ok in outcome.passed.items() if not ok}
 
 
-def test_the_set_has_at_least_30_cases_in_korean_and_english() -> None:
-    cases = load_cases()
-    assert len(cases) >= 30
-    assert {c.language for c in cases} == {"en", "ko"}
-    assert len({c.reason for c in cases}) >= 20
-    assert len({c.max_length for c in cases}) >= 5
+def test_the_set_has_at_least_60_cases_half_korean() -> None:
+    cases = load_eval_cases()
+    assert len(cases) >= 60
+    assert sum(c.request.language == "ko" for c in cases) == len(cases) // 2
+    assert {c.request.language for c in cases} == {"en", "ko"}
+    assert len({c.request.reason for c in cases}) >= 30
+    assert len({c.request.max_length for c in cases}) >= 5
+    assert all(c.keywords for c in cases)
+    assert load_cases() == [c.request for c in cases]
 
 
 def test_a_good_message_passes_everything() -> None:
@@ -32,6 +35,8 @@ def test_a_good_message_passes_everything() -> None:
     assert failed(en, "Minji, happy birthday! I love you more every year.") == set()
     ko = {"name": "박 부장님", "relation": "상사", "reason": "추석", "language": "ko"}
     assert failed(ko, "부장님, 추석 잘 보내세요! 늘 감사합니다.") == set()
+    friend = {"name": "지영", "relation": "친구", "reason": "결혼", "language": "ko"}
+    assert failed(friend, "지영아, 결혼 진심으로 축하해! 행복하게 살아") == set()
 
 
 def test_each_criterion_catches_its_fault() -> None:
@@ -45,16 +50,39 @@ def test_each_criterion_catches_its_fault() -> None:
     assert failed(en, "Minji, happy birthday! " * 3) == {"fits max_length"}
     assert failed(en, "Happy birthday, my love!") == {"names the person"}
     assert failed(en, "민지야, 생일 축하해! 사랑해.") >= {"right language"}
-    assert failed(en, "Sure! Here's one:\nMinji, happy bday") == {"no preamble/quotes/placeholder"}
+    assert failed(en, "Sure! Here's one:\nMinji, happy bday!") == {"no preamble/quotes/placeholder"}
     assert failed(en, '"Minji, happy birthday, love!"') == {"no preamble/quotes/placeholder"}
-    assert failed(en, "Minji, happy birthday! [Your Name]") == {"no preamble/quotes/placeholder"}
-    assert failed(en, "Minji!") == {"at least a few words"}
+    assert failed(en, "Minji, happy birthday! [Your Name].") == {"no preamble/quotes/placeholder"}
+    assert failed(en, "Minji, birthday!") == {"at least a few words"}
+    # Issue 17's criteria
+    assert failed(en, "Minji, happy birthday and lots of") == {"ends on a finished sentence"}
+    assert failed(en, "Minji, happy birthday! All the best.") == set()  # "best." is no "St."
+    assert failed(en, "Minji, I hope you have a great day.") == {"names the occasion"}
+    assert failed(en, "Minji, happy birthday! Happy holidays.") == {"no other season/holiday"}
+    assert failed(en, "Minji, happy birthday! Tone: warm.") == {"echoes none of the prompt"}
+    brother = {"name": "준호", "relation": "동생", "reason": "입대", "language": "ko"}
+    assert failed(brother, "준호야, 입대 축하드려요!") == {"Korean speech level fits"}
+    assert failed(brother, "준호아, 입대 잘하고 와!") == {"Korean address fits"}
+    assert failed(brother, "준호야, 입대 잘하고 와! 새해에 또 보자.") == {"no other season/holiday"}
+    boss = {"name": "박민수", "relation": "부장님", "reason": "승진", "language": "ko"}
+    assert failed(boss, "박민수, 승진 축하드립니다.") == {"Korean address fits"}
+    assert failed(boss, "박민수 부장님, 승진 축하드립니다.") == set()
+    client = {"name": "최 과장님", "relation": "거래처 담당자", "reason": "감사", "language": "ko"}
+    assert failed(client, "최 과장님, 거래처 담당자, 감사 드립니다.") == {
+        "echoes none of the prompt"
+    }
     assert set(CRITERIA) == {
         "fits max_length",
         "names the person",
         "right language",
         "no preamble/quotes/placeholder",
         "at least a few words",
+        "ends on a finished sentence",
+        "names the occasion",
+        "no other season/holiday",
+        "Korean speech level fits",
+        "Korean address fits",
+        "echoes none of the prompt",
     }
 
 
@@ -72,9 +100,10 @@ async def test_eval_command_prints_pass_rates(fake: FakeUpstream) -> None:
     text = out.decode()
     assert process.returncode == 0, err.decode()
     assert "provider openai, model fake-model" in text
-    assert "32 requests" in text
+    assert "64 requests" in text
     for name in CRITERIA:
         assert name in text
     # The fake writes a fixed English text without names: the report must say so (only the
-    # two cases without a name pass that criterion).
-    assert re.search(r"names the person\s+2/32", text), text
+    # three cases without a name pass that criterion).
+    assert re.search(r"names the person\s+3/64", text), text
+    assert "all old criteria" in text and "seconds per message" in text
