@@ -48,10 +48,14 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     security.init_app(app)  # keys are checked before a request counts against a rate limit
     cors.init_app(app, settings.cors_origins)
-    limits.init_app(app, settings.rate_limit, settings.redis_url)
+    limits.init_app(app, settings)
 
     provider = make_provider(settings)
-    stats: Stats = RedisStats(settings.redis_url) if settings.redis_url else MemoryStats()
+    stats: Stats = (
+        RedisStats(settings.redis_url, verify=settings.redis_verify)
+        if settings.redis_url
+        else MemoryStats()
+    )
     writer = Writer(provider, settings, stats)
     app.extensions["messagebot"] = writer
     lifecycle.init_app(app, writer)
@@ -65,7 +69,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         )
 
     app.register_blueprint(api.bp)
-    app.register_blueprint(web.bp)
+    if settings.page:  # MESSAGEBOT_PAGE=off: no page, no token minted or honoured
+        app.register_blueprint(web.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(metrics.bp)
     routes = {rule.rule for rule in app.url_map.iter_rules()}

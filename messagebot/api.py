@@ -13,6 +13,7 @@ from .errors import APIError, status_for
 from .generation import Delta, Done, Run, Writer
 from .request import MessageRequest, parse_json_object, resolve_language, validate_fields
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
+from .stats import RedisStats
 
 bp = Blueprint("api", __name__)
 
@@ -114,9 +115,15 @@ async def legacy_streaming() -> Response:
 @bp.get("/healthz")
 @document_response(Health)
 async def healthz() -> dict[str, str]:
-    """Say that the service is up, and which provider and model it uses."""
+    """Say that the service is up, and which provider and model it uses; with REDIS_URL,
+    whether Redis answers (`ok` or `unreachable`: then rate limits are not enforced)."""
     provider = writer().provider
-    return {"status": "ok", "provider": provider.name, "model": provider.model}
+    body = {"status": "ok", "provider": provider.name, "model": provider.model}
+    stats = writer().stats
+    if isinstance(stats, RedisStats):
+        # Bounded: at once while Redis is known to be down, else a PING of at most 0.25 s.
+        body["redis"] = await stats.redis.health()
+    return body
 
 
 @bp.get("/v1/stats")

@@ -43,6 +43,27 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """on/off (also 1/0, true/false, yes/no); empty is the default, anything else an error:
+    a setting that guards something must not be turned off (or on) by a typo."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
+
+
+def _optional_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
+    """A rate limit such as 10/minute (checked by limits.py), or None for `off`."""
+    raw = env.get(name, "").strip()
+    if raw.lower() in {"off", "0", "none", "no"}:
+        return None
+    return raw or default
+
+
 _ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(?::\d{1,5})?|https?://\[[0-9a-f:.]+\](?::\d{1,5})?")
 
 
@@ -80,6 +101,9 @@ class Settings:
     trust_proxy: bool = False
     cors_origins: tuple[str, ...] = ()  # pages on these origins may call the API from a browser
     redis_url: str | None = None
+    redis_verify: bool = True  # verify a rediss:// server's certificate
+    page: bool = True  # serve the form page (GET /, POST /) and honour its token
+    page_rate_limit: str | None = "10/minute"  # the page token's budget per client IP
     heartbeat_s: float = 15.0
     first_token_timeout_s: float = 30.0
     generation_timeout_s: float = 120.0
@@ -121,6 +145,9 @@ class Settings:
             trust_proxy=_flag(env, "MESSAGEBOT_TRUST_PROXY"),
             cors_origins=_origins(env, "MESSAGEBOT_CORS_ORIGINS"),
             redis_url=env.get("REDIS_URL", "").strip() or None,
+            redis_verify=_switch(env, "MESSAGEBOT_REDIS_VERIFY", True),
+            page=_switch(env, "MESSAGEBOT_PAGE", True),
+            page_rate_limit=_optional_limit(env, "MESSAGEBOT_PAGE_RATE_LIMIT", "10/minute"),
             heartbeat_s=_number(env, "MESSAGEBOT_HEARTBEAT_S", 15.0),
             first_token_timeout_s=_number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0),
             generation_timeout_s=_number(env, "MESSAGEBOT_GENERATION_TIMEOUT_S", 120.0),

@@ -12,13 +12,15 @@ limit of 5.) The script takes the time from Redis's clock, so dynos' clocks need
 Without Redis the TAT lives in this process, where nothing awaits between reading and writing.
 
 If Redis cannot be reached, requests are let through (fail open), the log says so every 30 s
-and `messagebot_rate_limit_unenforced_total` counts them; after a failure, Redis is asked
-again a second later (RedisLimiter).
+and `messagebot_rate_limit_unenforced_total` counts them; after a failure, requests pass at
+once until Redis answers a probe again (SharedRedis's breaker).
+
+With API keys set, requests let in by the form page's token (and the form's own POST /) spend
+a budget of their own per client address (MESSAGEBOT_PAGE_RATE_LIMIT), never a key's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import time
@@ -30,9 +32,9 @@ from prometheus_client import Counter
 from quart import Quart, Response, g, request
 from werkzeug.exceptions import TooManyRequests
 
-from .config import ConfigError
-from .security import client_identity
-from .shared import MAX_CONNECTIONS, SharedRedis
+from .config import ConfigError, Settings
+from .security import by_page_token, client_identity, client_ip
+from .shared import SharedRedis, Unavailable
 
 # The routes that spend model time; health, stats, docs and static files are not limited.
 LIMITED_ENDPOINTS = frozenset(
@@ -45,6 +47,7 @@ LIMITED_ENDPOINTS = frozenset(
 )
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 KEY_PREFIX = "messagebot:rate:"
+PAGE_KEY_PREFIX = "messagebot:rate:page:"
 
 UNENFORCED = Counter(
     "messagebot_rate_limit_unenforced",
@@ -68,13 +71,13 @@ class RateLimit:
         return (self.count - 1) * self.interval_us
 
 
-def parse_rate_limit(text: str) -> RateLimit:
+def parse_rate_limit(text: str, name: str = "MESSAGEBOT_RATE_LIMIT") -> RateLimit:
     """`20/minute`, `5/second`, `100/hour`, `1000/day` (also `20/min`, `20 per minute`)."""
     match = re.fullmatch(
         r"\s*(\d+)\s*(?:/|per)\s*(second|sec|s|minute|min|m|hour|h|day|d)\s*", text.lower()
     )
     if not match or not 1 <= int(match.group(1)) <= 1_000_000:
-        raise ConfigError(f"MESSAGEBOT_RATE_LIMIT must look like 20/minute, got {text!r}")
+        raise ConfigError(f"{name} must look like 20/minute, got {text!r}")
     unit = match.group(2)
     seconds = next(v for k, v in _PERIODS.items() if k.startswith(unit[0]))
     return RateLimit(int(match.group(1)), timedelta(seconds=seconds))
@@ -157,18 +160,16 @@ class RedisLimiter:
     At most MAX_CONNECTIONS calls are under way at once, the others wait their turn (up to
     QUEUE_S). Waiting is not failing: in a burst on a busy machine a turn took over half a
     second, and letting the requests that waited longer through unchecked let up to 37 of 50
-    pass. A failure (no connection, a timeout, an error from Redis) is: for RETRY_S after one,
-    requests pass at once without asking, those waiting their turn included, so that a sick
-    Redis costs a few requests half a second each rather than every request its turn."""
+    pass. A failure (no connection, a timeout, an error from Redis, a certificate refused) is:
+    SharedRedis's breaker then opens, and requests pass at once without asking, those waiting
+    their turn included, until its probe gets an answer from Redis again. So a frozen Redis
+    costs the requests under way when it froze at most a second each, and the others nothing."""
 
     QUEUE_S = 5.0
-    RETRY_S = 1.0
 
-    def __init__(self, url: str) -> None:
-        self._redis = SharedRedis(url, "rate limits are not enforced")
+    def __init__(self, url: str, *, verify: bool = True) -> None:
+        self._redis = SharedRedis(url, "rate limits are not enforced", verify=verify)
         self._script: Any = None
-        self._turns = asyncio.Semaphore(MAX_CONNECTIONS)
-        self._failed_at = -math.inf
 
     async def startup(self) -> None:
         await self._redis.connect()
@@ -179,43 +180,36 @@ class RedisLimiter:
     async def shutdown(self) -> None:
         await self._redis.close()
 
-    def _failing(self) -> bool:
-        return time.monotonic() - self._failed_at < self.RETRY_S
-
     async def hit(self, key: str, limit: RateLimit) -> Verdict | None:
         """The verdict, or None when Redis could not be asked (the request then passes)."""
-        if self._failing():
-            UNENFORCED.inc()
-            return None
         try:
-            async with asyncio.timeout(self.QUEUE_S):
-                await self._turns.acquire()
-        except TimeoutError:
-            self._redis.unreachable(TimeoutError(f"no turn to ask it within {self.QUEUE_S} s"))
-            UNENFORCED.inc()
-            return None
-        try:
-            if self._failing():  # it failed while this request waited its turn
-                UNENFORCED.inc()
-                return None
-            allowed, wait_us = await self._script(
-                keys=[key], args=[limit.interval_us, limit.tolerance_us]
+            allowed, wait_us = await self._redis.call(
+                self._script,
+                keys=[key],
+                args=[limit.interval_us, limit.tolerance_us],
+                queue_s=self.QUEUE_S,
             )
-        except Exception as error:
-            self._failed_at = time.monotonic()
+        except Unavailable as error:
             self._redis.unreachable(error)
             UNENFORCED.inc()
             return None
-        finally:
-            self._turns.release()
         return _verdict(limit, bool(allowed), int(wait_us))
 
 
-def init_app(app: Quart, rate_limit: str | None, redis_url: str | None) -> None:
-    if not rate_limit:
+def init_app(app: Quart, settings: Settings) -> None:
+    limit = parse_rate_limit(settings.rate_limit) if settings.rate_limit else None
+    # The page's token is honoured only with API keys set (without them the API is open, and
+    # the page's requests are anyone's): then it has a budget of its own per client address.
+    page_limit = None
+    if settings.api_keys and settings.page and settings.page_rate_limit:
+        page_limit = parse_rate_limit(settings.page_rate_limit, "MESSAGEBOT_PAGE_RATE_LIMIT")
+    if limit is None and page_limit is None:
         return
-    limit = parse_rate_limit(rate_limit)
-    limiter = RedisLimiter(redis_url) if redis_url else MemoryLimiter()
+    limiter: MemoryLimiter | RedisLimiter = (
+        RedisLimiter(settings.redis_url, verify=settings.redis_verify)
+        if settings.redis_url
+        else MemoryLimiter()
+    )
     app.before_serving(limiter.startup)
     app.after_serving(limiter.shutdown)
 
@@ -226,20 +220,29 @@ def init_app(app: Quart, rate_limit: str | None, redis_url: str | None) -> None:
         # nothing: a browser's message must not cost two.
         if request.endpoint not in LIMITED_ENDPOINTS or request.method == "OPTIONS":
             return
-        verdict = await limiter.hit(KEY_PREFIX + client_identity(), limit)
+        if by_page_token():
+            # The page's budget, per client address, whatever MESSAGEBOT_RATE_LIMIT says:
+            # anyone can load the page and take its token, so a token is no identity.
+            chosen, key = page_limit, PAGE_KEY_PREFIX + client_ip()
+        else:
+            chosen, key = limit, KEY_PREFIX + client_identity()
+        if chosen is None:
+            return
+        verdict = await limiter.hit(key, chosen)
         if verdict is None:
             return
-        g.rate_limit = verdict
+        g.rate_limit = (chosen, verdict)
         if not verdict.allowed:
             raise RateLimited(max(1, math.ceil(verdict.wait_us / 1_000_000)))
 
     @app.after_request
     async def rate_limit_headers(response: Response) -> Response:
-        verdict: Verdict | None = g.get("rate_limit")
-        if verdict is not None:
-            response.headers["RateLimit-Limit"] = str(limit.count)
+        decided: tuple[RateLimit, Verdict] | None = g.get("rate_limit")
+        if decided is not None:
+            chosen, verdict = decided
+            response.headers["RateLimit-Limit"] = str(chosen.count)
             response.headers["RateLimit-Remaining"] = str(verdict.remaining)
             # Until the whole budget is back.
-            reset_us = verdict.wait_us + (0 if verdict.allowed else limit.tolerance_us)
+            reset_us = verdict.wait_us + (0 if verdict.allowed else chosen.tolerance_us)
             response.headers["RateLimit-Reset"] = str(math.ceil(reset_us / 1_000_000))
         return response

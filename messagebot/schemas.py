@@ -32,6 +32,8 @@ class Health(BaseModel):
     status: Literal["ok"]
     provider: str
     model: str
+    #: Only with REDIS_URL: whether Redis answers (when not, rate limits are not enforced).
+    redis: Literal["ok", "unreachable"] | None = None
 
 
 class StatsResponse(BaseModel):

@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 import logging
 
-from quart import Quart, Response, current_app, request
+from quart import Quart, Response, current_app, g, request
 
 from .config import Settings
 from .errors import APIError
@@ -16,6 +16,13 @@ log = logging.getLogger("messagebot.security")
 
 # Endpoints that need a key when keys are configured: every /v1/* route and the original one.
 PROTECTED_PREFIXES = ("/v1/", "/streaming/")
+# The only ones the form page's token opens (SPEC "Keys and the page"): those that write a
+# message. Never /v1/stats, nor anything added later unless it is listed here.
+PAGE_TOKEN_ENDPOINTS = frozenset(
+    {"api.create_message", "api.stream_message", "api.legacy_streaming"}
+)
+# The no-JavaScript form: with keys set, it is let through on its page's token (web.py).
+PAGE_FORM_ENDPOINT = "web.write_without_javascript"
 
 
 def settings() -> Settings:
@@ -68,18 +75,33 @@ async def answer_preflight() -> Response | None:
     return None
 
 
+def by_page_token() -> bool:
+    """Whether this request is the page's rather than a key holder's: let in by the page's
+    token (require_key), or the no-JavaScript form's POST / while keys are set."""
+    if request.endpoint == PAGE_FORM_ENDPOINT:
+        return bool(settings().api_keys)
+    return bool(g.get("page_token"))
+
+
 async def require_key() -> None:
-    keys = settings().api_keys
+    config = settings()
+    keys = config.api_keys
     if not keys or not request.path.startswith(PROTECTED_PREFIXES):
         return
     key = presented_key()
     if key and key_is_valid(key, keys):
         return
     token = request.headers.get("X-Page-Token", "")
-    if token:
+    if (
+        token
+        and config.page
+        and request.method == "POST"
+        and request.endpoint in PAGE_TOKEN_ENDPOINTS
+    ):
         from .tokens import verify_page_token
 
-        if verify_page_token(settings().secret_key, token):
+        if verify_page_token(config.secret_key, token):
+            g.page_token = True  # limits.py: the page's budget, not a key's
             return
     raise APIError(401, "unauthorized")
 

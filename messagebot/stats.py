@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any, Protocol
 
-from .shared import SharedRedis
+from .shared import SharedRedis, Unavailable
 
 
 class Stats(Protocol):
@@ -54,32 +55,48 @@ class MemoryStats:
 
 class RedisStats:
     """Counters shared by every worker and dyno through one Redis hash. While Redis is
-    unreachable, counts are kept in this process and a warning is logged (fail open)."""
+    unreachable, counts are kept in this process and a warning is logged (fail open).
+
+    A count is written in the background: the end of a generation (its `done`) never waits
+    for Redis. At most MAX_PENDING writes wait at once; past that, and while SharedRedis's
+    breaker is open, counts go to this process at once."""
 
     KEY = "messagebot:stats"
+    MAX_PENDING = 1000
 
-    def __init__(self, url: str) -> None:
-        self._redis = SharedRedis(url, "counting in this process only")
+    def __init__(self, url: str, *, verify: bool = True) -> None:
+        self.redis = SharedRedis(url, "counting in this process only", verify=verify)
         self._local = MemoryStats()
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def startup(self) -> None:
-        await self._redis.connect()
+        await self.redis.connect()
 
     async def shutdown(self) -> None:
-        await self._redis.close()
+        if self._pending:  # each is bounded (SharedRedis.call)
+            await asyncio.wait(set(self._pending))
+        await self.redis.close()
 
     async def record(self, provider: str, outcome: str) -> None:
+        if not self.redis.available() or len(self._pending) >= self.MAX_PENDING:
+            await self._local.record(provider, outcome)
+            return
+        task = asyncio.get_running_loop().create_task(self._write(provider, outcome))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write(self, provider: str, outcome: str) -> None:
         try:
-            await self._redis.client.hincrby(self.KEY, f"{provider}|{outcome}", 1)
-        except Exception as error:
-            self._redis.unreachable(error)
+            await self.redis.call(self.redis.client.hincrby, self.KEY, f"{provider}|{outcome}", 1)
+        except Unavailable as error:
+            self.redis.unreachable(error)
             await self._local.record(provider, outcome)
 
     async def snapshot(self) -> dict[str, Any]:
         try:
-            raw = await self._redis.client.hgetall(self.KEY)
-        except Exception as error:
-            self._redis.unreachable(error)
+            raw = await self.redis.call(self.redis.client.hgetall, self.KEY)
+        except Unavailable as error:
+            self.redis.unreachable(error)
             return {**await self._local.snapshot(), "scope": "process (redis unreachable)"}
         counts: Counter[tuple[str, str]] = Counter()
         for field, value in raw.items():

@@ -234,46 +234,22 @@ async def test_a_burst_gets_at_most_the_budget_in_memory(
         assert_limited(statuses, answers, log)
 
 
-async def test_redis_over_tls(fake: FakeUpstream, tmp_path: Path) -> None:
-    """rediss:// to a TLS redis-server with a self-signed certificate, not verified (as
-    Heroku's Redis needs): the script runs there as well."""
-    key, cert = tmp_path / "redis.key", tmp_path / "redis.crt"
-    openssl = await asyncio.create_subprocess_exec(
-        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    assert await openssl.wait() == 0
-    port = free_port()
-    redis = await asyncio.create_subprocess_exec(
-        "redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
-        "--tls-cert-file", str(cert), "--tls-key-file", str(key),
-        "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no",
-        "--save", "", "--appendonly", "no",
-        stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-
-        async def accepting() -> bool:
-            assert redis.returncode is None, "redis-server (TLS) exited"
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                return False
-            writer.close()
-            return True
-
-        await wait_until(accepting, within=30, every=0.02, what="redis-server (TLS) to start")
-        url = f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none"
-        log = tmp_path / "server.log"
-        env = openai_env(fake, REDIS_URL=url, MESSAGEBOT_RATE_LIMIT=LIMIT)
-        async with hypercorn(env, 1, log) as (server_port, _):
-            statuses, answers = await burst(server_port, {})
-            print(f"1 worker, Redis over TLS: {dict(statuses)}")
-            assert_limited(statuses, answers, log)
-    finally:
-        redis.terminate()
-        await redis.wait()
+async def test_redis_over_tls(
+    fake: FakeUpstream, tls_redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """rediss:// to a TLS redis-server with a self-signed certificate, not verified
+    (MESSAGEBOT_REDIS_VERIFY=off, as Heroku's Redis needs): the script runs there as well."""
+    log = tmp_path / "server.log"
+    env = openai_env(
+        fake,
+        REDIS_URL=tls_redis_server.url,
+        MESSAGEBOT_REDIS_VERIFY="off",
+        MESSAGEBOT_RATE_LIMIT=LIMIT,
+    )
+    async with hypercorn(env, 1, log) as (server_port, _):
+        statuses, answers = await burst(server_port, {})
+        print(f"1 worker, Redis over TLS: {dict(statuses)}")
+        assert_limited(statuses, answers, log)
 
 
 async def test_unreachable_redis_fails_open_loudly(
