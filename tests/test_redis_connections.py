@@ -1,0 +1,105 @@
+"""Redis connections are bounded (issue 15, item 7): a burst of 200 streams against two
+Hypercorn workers with a limit on opens at most MAX_CONNECTIONS per use (the limit, the
+counters) per worker on a real redis-server, during the burst and after it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+from redis import asyncio as aioredis
+
+from messagebot.fake_upstream import FakeUpstream
+from messagebot.shared import MAX_CONNECTIONS
+
+from .conftest import RedisServer, openai_env
+from .test_ratelimit_burst import hypercorn
+
+STREAMS = 200
+WORKERS = 2
+# The rate limit's and the counters' pools, in each worker.
+PER_WORKER = 2 * MAX_CONNECTIONS
+BODY = b'{"relation": "wife", "reason": "birthday [[fake chunks=10 delay=0.05]]"}'
+
+
+def redis_connections_by_process(redis_port: int, pids: list[int]) -> Counter[int]:
+    """How many connections to Redis each process holds (their sockets, from /proc)."""
+    inodes: dict[str, int] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes[target[8:-1]] = pid
+    held: Counter[int] = Counter()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+        if remote_port == redis_port and fields[3] == "01" and fields[9] in inodes:
+            held[inodes[fields[9]]] += 1
+    return held
+
+
+async def stream_burst(port: int) -> Counter[int]:
+    """STREAMS streams at once over raw sockets; their statuses once every one has ended."""
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(STREAMS)]
+    request = (
+        "POST /v1/messages/stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(BODY)}\r\nConnection: close\r\n\r\n"
+    ).encode() + BODY
+    try:
+        for _, writer in connections:
+            writer.write(request)
+        await asyncio.gather(*(writer.drain() for _, writer in connections))
+        answers = await asyncio.gather(*(reader.read() for reader, _ in connections))
+    finally:
+        for _, writer in connections:
+            writer.close()
+    statuses: Counter[int] = Counter()
+    for answer in answers:
+        match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
+        statuses[int(match.group(1)) if match else 0] += 1
+        if answer.startswith(b"HTTP/1.1 200"):
+            assert b"event: done" in answer, answer[-300:]
+    return statuses
+
+
+async def test_a_200_stream_burst_keeps_redis_connections_bounded(
+    fake: FakeUpstream, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    # Every stream passes the limit's check (one budget for the test's address), and is
+    # counted at its end: both pools are busy.
+    env = openai_env(fake, REDIS_URL=redis_server.url, MESSAGEBOT_RATE_LIMIT="150/hour")
+    watcher = aioredis.Redis(port=redis_server.port)  # the test's own connection: one
+    try:
+        async with hypercorn(env, WORKERS, log) as (port, pids):
+            peak = 0
+            per_worker_peak: Counter[int] = Counter()
+            burst = asyncio.create_task(stream_burst(port))
+            try:
+                while not burst.done():
+                    clients = (await watcher.info("clients"))["connected_clients"]
+                    peak = max(peak, clients)
+                    for pid, held in redis_connections_by_process(redis_server.port, pids).items():
+                        per_worker_peak[pid] = max(per_worker_peak[pid], held)
+                    await asyncio.sleep(0.01)
+                statuses = await asyncio.wait_for(burst, 60)
+            finally:
+                burst.cancel()
+            print(f"statuses {dict(statuses)}, peak clients {peak}, per worker {per_worker_peak}")
+            assert statuses == {200: 150, 429: 50}, (statuses, log.read_text()[-2000:])
+            assert 0 < peak <= WORKERS * PER_WORKER + 1, peak  # + the test's own
+            assert all(held <= PER_WORKER for held in per_worker_peak.values()), per_worker_peak
+            # And afterwards, as Redis itself lists them.
+            listed = (await watcher.execute_command("CLIENT", "LIST")).decode().splitlines()
+            assert 1 < len(listed) <= WORKERS * PER_WORKER + 1, listed
+            after = redis_connections_by_process(redis_server.port, pids)
+            assert all(held <= PER_WORKER for held in after.values()), after
+    finally:
+        await watcher.aclose()
