@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, TypedDict
@@ -19,6 +20,8 @@ from .request import MessageRequest
 _DENSE_SCRIPTS = ("ko", "ja", "zh", "th")
 # A message may end at its first sentence end past this share of max_length (issue 17).
 FINISH_SHARE = 0.4
+# Best-of-n on the local base model: at most this many candidates (issue 17).
+CANDIDATES = 3
 
 
 class ChatMessage(TypedDict):
@@ -42,6 +45,10 @@ class Prompt:
     # (the service would cut it anyway). 0: no such stop.
     finish_after: int = 0
     max_chars: int = 0
+    # Best-of-n for a provider that can (the local one): up to `candidates` messages, the first
+    # whose `check` is 1.0 kept, else the best by it (issue 17).
+    candidates: int = 1
+    check: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
 
 
 def _oneline(value: str) -> str:
@@ -180,7 +187,22 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
         stop=("\n", "To:"),
         finish_after=max(20, math.ceil(FINISH_SHARE * request.max_length)),
         max_chars=request.max_length,
+        candidates=CANDIDATES,
+        check=_checker(request, language),
     )
+
+
+def _checker(request: MessageRequest, language: str) -> Callable[[str], float]:
+    """The share of the evaluation's checks a candidate passes (1.0: all of them)."""
+    from .evaluation import CRITERIA, Case  # evaluation needs the bank, not the prompts
+
+    case = Case(request.model_copy(update={"language": language}))
+
+    def check(message: str) -> float:
+        text = message.strip()
+        return sum(test(case, text) for test in CRITERIA.values()) / len(CRITERIA)
+
+    return check
 
 
 def _particle(form: korean.Address | None) -> str:

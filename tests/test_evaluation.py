@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import sys
+from collections.abc import Mapping
 
 from messagebot.evaluation import CRITERIA, judge, load_cases, load_eval_cases
 from messagebot.fake_upstream import FakeUpstream
@@ -14,8 +15,8 @@ from messagebot.request import validate_fields
 from .conftest import openai_env
 
 
-def failed(fields: dict[str, object], message: str) -> set[str]:
-    outcome = judge(validate_fields(fields), message)
+def failed(fields: Mapping[str, object], message: str) -> set[str]:
+    outcome = judge(validate_fields(dict(fields)), message)
     return {name for name, ok in outcome.passed.items() if not ok}
 
 

@@ -12,7 +12,7 @@ import importlib.util
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ BUNDLED_NAME = "gemma-3-270m-q4_k_m"
 
 # Sampling that kept the tiny model on topic in our evaluation (README: "The local model").
 SAMPLING: dict[str, Any] = {"temperature": 0.3, "top_p": 0.95, "repeat_penalty": 1.0}
+SEED = 0xFFFFFFFF  # llama-cpp-python's default
 
 
 def cache_dir() -> Path:
@@ -124,48 +125,83 @@ class LocalGeneration:
         self._loop.call_soon_threadsafe(self._items.put_nowait, item)
 
     def _work(self, prompt: Prompt) -> None:
-        """On the model's thread: generate, handing each piece to the event loop."""
+        """On the model's thread: generate, handing each piece to the event loop.
+
+        With `prompt.check` and more than one candidate (best-of-n, issue 17), a candidate is
+        kept back until it is judged; the first that passes every check goes out at once, else
+        the best of `prompt.candidates`. The prompt is evaluated once: llama.cpp reuses it."""
         llama = self._provider.llama
-        produced = 0
         try:
             if self._stop.is_set():
                 return  # the client left while this waited in the queue
-            if prompt.text:
-                stream = llama.create_completion(
-                    prompt.text,
-                    max_tokens=prompt.max_tokens,
-                    stop=list(prompt.stop),
-                    stream=True,
-                    **SAMPLING,
-                )
+            if prompt.check is None or prompt.candidates <= 1:
+                produced = last = self._generate(prompt, self._send)
             else:
-                stream = llama.create_chat_completion(
-                    messages=prompt.messages, max_tokens=prompt.max_tokens, stream=True, **SAMPLING
-                )
-            ending = Ending(prompt.finish_after, prompt.max_chars)
-            try:
-                for chunk in stream:
+                best: list[str] = []
+                best_score = -1.0
+                produced = last = 0
+                self._provider.judged += 1
+                for written in range(prompt.candidates):
+                    self._provider.extra_candidates += written > 0
+                    pieces: list[str] = []
+                    # llama-cpp-python seeds every call alike: a new seed for each new candidate.
+                    seed = (self._provider.seed + written) % 2**32 if written else None
+                    last = self._generate(prompt, pieces.append, seed)
+                    produced += last
                     if self._stop.is_set():
-                        self._provider.stopped_early += 1
+                        return
+                    score = prompt.check("".join(pieces))
+                    if score > best_score:
+                        best, best_score = pieces, score
+                    if score >= 1.0:
                         break
-                    choice = chunk["choices"][0]
-                    text = choice["text"] if prompt.text else choice["delta"].get("content")
-                    if text:
-                        if ending.done_before(text):
-                            break  # a finished sentence, long enough: the message ends here
-                        produced += 1
-                        self._send(text)
-            finally:
-                stream.close()
+                for piece in best:
+                    self._send(piece)
             self.usage = {
-                "prompt_tokens": max(0, llama.n_tokens - produced),
+                "prompt_tokens": max(0, llama.n_tokens - last),
                 "completion_tokens": produced,
-                "total_tokens": llama.n_tokens,
+                "total_tokens": llama.n_tokens - last + produced,
             }
         except Exception as error:  # reported to the client as upstream_error
             self._send(error)
         finally:
             self._send(None)
+
+    def _generate(
+        self, prompt: Prompt, emit: Callable[[str], object], seed: int | None = None
+    ) -> int:
+        """One candidate, each piece to `emit`; the number of pieces."""
+        llama = self._provider.llama
+        produced = 0
+        if prompt.text:
+            stream = llama.create_completion(
+                prompt.text,
+                max_tokens=prompt.max_tokens,
+                stop=list(prompt.stop),
+                stream=True,
+                seed=seed,
+                **SAMPLING,
+            )
+        else:
+            stream = llama.create_chat_completion(
+                messages=prompt.messages, max_tokens=prompt.max_tokens, stream=True, **SAMPLING
+            )
+        ending = Ending(prompt.finish_after, prompt.max_chars)
+        try:
+            for chunk in stream:
+                if self._stop.is_set():
+                    self._provider.stopped_early += 1
+                    break
+                choice = chunk["choices"][0]
+                text = choice["text"] if prompt.text else choice["delta"].get("content")
+                if text:
+                    if ending.done_before(text):
+                        break  # a finished sentence, long enough: the message ends here
+                    produced += 1
+                    emit(text)
+        finally:
+            stream.close()
+        return produced
 
     async def pieces(self) -> AsyncIterator[str]:
         while (item := await self._items.get()) is not None:
@@ -206,6 +242,11 @@ class LocalProvider:
         self.llama: Any = None
         self.pending = 0  # accepted generations that have not finished
         self.stopped_early = 0  # generations stopped mid-way because their client left
+        # llama-cpp-python samples every call with the same seed, derived from this one (so a
+        # process gives the same message for the same request); MESSAGEBOT_LOCAL_SEED changes it.
+        self.seed = int(os.environ.get("MESSAGEBOT_LOCAL_SEED") or SEED)
+        self.judged = 0  # best-of-n generations (the bundled base model's)
+        self.extra_candidates = 0  # candidates written after a first that failed a check
 
     async def startup(self) -> None:
         from llama_cpp import Llama
@@ -216,6 +257,7 @@ class LocalProvider:
             threads = self.settings.local_threads or os.cpu_count() or 1
             return Llama(
                 model_path=str(self.path),
+                seed=self.seed,
                 n_ctx=2048,
                 n_threads=threads,
                 n_threads_batch=threads,
