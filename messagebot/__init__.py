@@ -25,9 +25,6 @@ def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or Settings.from_env()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # The SDK's client logs every upstream request at INFO; one line per request is ours to write.
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     app = Quart(
         __name__,

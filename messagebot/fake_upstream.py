@@ -63,7 +63,14 @@ SPLITS = ("word", "token", "char")
 
 
 # The request headers a test may check: what the SDK sends, and how the body is asked for.
-_RECORDED_HEADERS = ("authorization", "content-type", "accept-encoding", "user-agent")
+_RECORDED_HEADERS = (
+    "authorization",
+    "content-type",
+    "accept-encoding",
+    "user-agent",
+    "openai-organization",
+    "openai-project",
+)
 
 
 @dataclass

@@ -275,6 +275,22 @@ async def test_prompt_reaches_upstream_with_fields_as_data(
     assert record["headers"]["user-agent"].startswith("AsyncOpenAI/Python")
 
 
+async def test_the_sdks_organization_and_project_headers_reach_upstream(
+    fake: FakeUpstream, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the openai SDK is for here: its configuration conventions, read from the
+    # environment as it reads them (README, Performance, item 3).
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-test")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-test")
+    async with running(openai_env(fake)) as served:
+        body = {**BODY, "reason": "birthday [[fake tag=orgproj]]"}
+        assert (await client.post(f"{served.url}/v1/messages", json=body)).status_code == 200
+    (record,) = await fake_log(client, fake.base_url, "orgproj")
+    assert record["headers"]["openai-organization"] == "org-test"
+    assert record["headers"]["openai-project"] == "proj-test"
+    assert record["headers"]["authorization"] == "Bearer sk-test"
+
+
 async def test_manner_reaches_upstream_as_data_not_instructions(
     fake: FakeUpstream, server: Server, client: httpx.AsyncClient
 ) -> None:

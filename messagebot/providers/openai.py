@@ -15,13 +15,9 @@ from typing import Any
 
 import aiohttp
 import openai
+from multidict import CIMultiDictProxy
 from openai import AsyncOpenAI
 from yarl import URL
-
-try:  # the SDK's HTTP client: httpx2 from openai 3, httpx before
-    import httpx2 as httpx
-except ImportError:  # pragma: no cover
-    import httpx  # type: ignore[no-redef]
 
 from ..config import Settings
 from ..errors import APIError
@@ -63,42 +59,43 @@ def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> int:
     return max(1, min(MAX_RETRY_AFTER, seconds))
 
 
-def _retry_after(exc: openai.APIStatusError) -> int:
-    return parse_retry_after(exc.response.headers.get("retry-after"))
-
-
-def upstream_error(exc: Exception) -> APIError:
-    """The one place that turns an upstream failure into our error code (SPEC: Errors)."""
-    if isinstance(exc, APIError):
-        return exc
-    if isinstance(exc, openai.RateLimitError):
+def status_error(status: int, headers: CIMultiDictProxy[str]) -> APIError:
+    """The one table from an upstream's error status to our error (SPEC: Errors)."""
+    if status == 429:
         return APIError(
             503,
             "busy",
             "The language model service is busy; try again shortly.",
-            retry_after=_retry_after(exc),
+            retry_after=parse_retry_after(headers.get("retry-after")),
         )
-    if isinstance(exc, openai.BadRequestError):
+    if status == 400:
         return APIError(422, "rejected_by_model")
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        log.error("upstream refused our credentials (%s)", type(exc).__name__)
+    if status in (401, 403):
+        log.error("upstream refused our credentials (HTTP %d)", status)
         return APIError(
             502, "upstream_error", "The language model service refused our credentials."
         )
-    if isinstance(exc, openai.APITimeoutError):
-        return APIError(504, "upstream_timeout")
-    if isinstance(exc, openai.APIConnectionError | aiohttp.ClientError | TimeoutError):
+    return APIError(502, "upstream_error", f"The language model service failed (HTTP {status}).")
+
+
+class _Retryable(Exception):
+    """A failure before anything reached the client, worth another try: the connection
+    failed or timed out, or the upstream answered 5xx. `error` is what the client hears once
+    the tries are spent."""
+
+    def __init__(self, error: APIError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def upstream_error(exc: Exception) -> APIError:
+    """What a failure while reading the upstream's stream becomes for the client."""
+    if isinstance(exc, APIError):
+        return exc
+    if isinstance(exc, aiohttp.ClientError | TimeoutError):
         # TimeoutError here is aiohttp's read timeout; our own deadlines are told apart
         # before this (generation.py).
         return APIError(502, "upstream_error", _DROPPED)
-    if isinstance(exc, openai.APIStatusError):
-        return APIError(
-            502, "upstream_error", f"The language model service failed (HTTP {exc.status_code})."
-        )
-    if isinstance(exc, openai.APIError):
-        return APIError(
-            502, "upstream_error", "The language model service reported an error mid-way."
-        )
     log.warning("upstream sent a broken reply (%s)", type(exc).__name__)
     return APIError(502, "upstream_error", "The language model service sent a broken reply.")
 
@@ -224,8 +221,7 @@ class OpenAIProvider:
             self._client = None
 
     async def open(self, prompt: Prompt) -> OpenAIGeneration:
-        client = self._client
-        if client is None:
+        if self._client is None:
             raise RuntimeError("OpenAIProvider.startup() was not awaited")
         body = _dumps(
             {
@@ -239,46 +235,35 @@ class OpenAIProvider:
         attempt = 0
         while True:
             try:
-                return OpenAIGeneration(await self._send(client, body))
-            except (openai.APIConnectionError, openai.InternalServerError) as exc:
+                return OpenAIGeneration(await self._send(body))
+            except _Retryable as retryable:
                 # Nothing has reached the client yet, so a transient failure may be retried.
                 if attempt >= self.settings.upstream_max_retries:
-                    raise upstream_error(exc) from exc
+                    raise retryable.error from retryable
                 await asyncio.sleep(0.25 * 2**attempt)
                 attempt += 1
+            except APIError:
+                raise
             except Exception as exc:
                 raise upstream_error(exc) from exc
 
-    async def _send(self, client: AsyncOpenAI, body: bytes) -> aiohttp.ClientResponse:
-        """Send one chat request. A failed connection or an error status comes out as the
-        SDK's own exception, as its `create()` would raise it."""
+    async def _send(self, body: bytes) -> aiohttp.ClientResponse:
+        """Send one chat request: the response of a 2xx, else our error for its status."""
         try:
             response = await self._http.post(self._url, self._headers, body)
         except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
-            raise openai.APITimeoutError(request=self._request()) from exc
+            raise _Retryable(APIError(504, "upstream_timeout")) from exc
         except aiohttp.ClientError as exc:
-            raise openai.APIConnectionError(request=self._request()) from exc
+            raise _Retryable(APIError(502, "upstream_error", _DROPPED)) from exc
         if 200 <= response.status < 300:
             return response
         try:
-            content = await response.read()
+            await response.read()  # so that the connection can serve the next message
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise openai.APIConnectionError(request=self._request()) from exc
+            raise _Retryable(APIError(502, "upstream_error", _DROPPED)) from exc
         finally:
             response.release()
-        error = httpx.Response(
-            response.status,
-            headers=[
-                (key, value)
-                for key, value in response.raw_headers
-                # aiohttp has already undone the body's encoding and framing
-                if key.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
-            ],
-            content=content,
-            request=self._request(),
-        )
-        raise client._make_status_error_from_response(error)
-
-    def _request(self) -> httpx.Request:
-        """The request as the SDK's exceptions carry it (only on the way to an error)."""
-        return httpx.Request("POST", str(self._url), headers=self._headers)
+        error = status_error(response.status, response.headers)
+        if response.status >= 500:
+            raise _Retryable(error)
+        raise error
