@@ -10,7 +10,7 @@ from quart_schema import document_request, document_response
 
 from . import logs, sse
 from .errors import APIError, status_for
-from .generation import Delta, Done, Run, Writer
+from .generation import Delta, Done, Heartbeat, Run, Writer
 from .request import MessageRequest, parse_json_object, resolve_language, validate_fields
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
 from .stats import RedisStats
@@ -55,7 +55,7 @@ async def _streaming(body: AsyncIterator[bytes], headers: dict[str, str]) -> Res
 async def sse_body(run: Run, heartbeat: float) -> AsyncIterator[bytes]:
     yield sse.encode("start", asdict(run.start))
     async for item in run.events(heartbeat, coalesce=True):
-        if item is None:
+        if isinstance(item, Heartbeat):
             yield sse.PING
         elif isinstance(item, Delta):
             yield sse.encode("delta", {"text": item.text})

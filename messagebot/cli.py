@@ -67,7 +67,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _write(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
-    from .generation import Delta, Done, Writer
+    from .generation import Delta, Done, Failure, Writer
     from .providers import make_provider
     from .request import validate_fields
     from .stats import MemoryStats
@@ -102,7 +102,7 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
                 elif isinstance(item, Done):
                     sys.stdout.write("\n")
                     return 0
-                elif item is not None:
+                elif isinstance(item, Failure):
                     print(f"\nerror: {item.code}: {item.message}", file=sys.stderr)
                     return 1
             return 1

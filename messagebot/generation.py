@@ -56,6 +56,13 @@ class Failure:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """Nothing has been sent for a heartbeat's time: send a `: ping` comment."""
+
+
+HEARTBEAT = Heartbeat()
+
 Event = Delta | Done | Failure
 
 
@@ -245,8 +252,8 @@ class Run:
 
     async def events(
         self, heartbeat: float | None = None, coalesce: bool = False
-    ) -> AsyncIterator[Event | None]:
-        """Events until the one `Done` or `Failure`; None means "send a heartbeat now".
+    ) -> AsyncIterator[Event | Heartbeat]:
+        """Events until the one `Done` or `Failure`, with a `Heartbeat` in every silence.
 
         Deltas that are ready together come out as one. With `coalesce`, a delta that follows
         another waits out a flush interval that grows with the number of open streams (none
@@ -269,7 +276,7 @@ class Run:
                         self._waiter = None
                     if not items:  # the heartbeat ticker woke us
                         self._sent_at = loop.time()
-                        yield None
+                        yield HEARTBEAT
                         continue
                 if sent_delta and max_flush and isinstance(items[0], Delta):
                     flush = min(max_flush, len(self._writer.active) * _FLUSH_PER_STREAM_S)

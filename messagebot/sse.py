@@ -12,9 +12,9 @@ HEADERS = {
     "X-Accel-Buffering": "no",
 }
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: Compact JSON on one line (json escapes newlines inside strings), UTF-8 as it is.
+dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def encode(event: str, data: dict[str, Any]) -> bytes:
-    # json.dumps escapes newlines inside strings, so the data stays on one line.
-    return f"event: {event}\ndata: {_dumps(data)}\n\n".encode()
+    return f"event: {event}\ndata: {dumps(data)}\n\n".encode()

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from messagebot.config import Settings
-from messagebot.generation import Delta, Done, Writer
+from messagebot.generation import HEARTBEAT, Delta, Done, Writer
 from messagebot.prompts import Prompt, PromptStyle
 from messagebot.request import validate_fields
 from messagebot.stats import MemoryStats
@@ -107,6 +107,6 @@ async def test_heartbeats_fill_silences_only() -> None:
     script = [(0.0, "Happy "), (0.45, "birthday, "), *[(0.01, w) for w in WORDS[:10]]]
     events = await read(script, heartbeat=0.1)
     first, second = [i for i, item in enumerate(events) if isinstance(item, Delta)][:2]
-    pings_in_silence = events[first + 1 : second].count(None)
+    pings_in_silence = events[first + 1 : second].count(HEARTBEAT)
     assert 3 <= pings_in_silence <= 5  # 0.45 s without text, a heartbeat every 0.1 s
-    assert None not in events[second:]  # none while text flows
+    assert HEARTBEAT not in events[second:]  # none while text flows
