@@ -21,7 +21,11 @@ from pathlib import Path
 
 import messagebot.cleanup
 from messagebot.cleanup import Cleanup
-from messagebot.limit import LengthLimit
+
+try:
+    from messagebot.length import LengthLimit
+except ImportError:  # before issue 18 renamed it
+    from messagebot.limit import LengthLimit  # type: ignore[no-redef]
 
 # The fake upstream's English text until issue 14 (fixed here, so that every version is
 # measured on the same input).

@@ -2,14 +2,14 @@
 
 `feed()` each piece as it arrives and send what it returns; `finish()` once the model is done.
 The concatenated returns are the same however the reply was cut into pieces (see
-`cleanup.py` and `limit.py` for why), at most `max_length` characters, and the whole cleaned
+`cleanup.py` and `length.py` for why), at most `max_length` characters, and the whole cleaned
 reply whenever that fits.
 """
 
 from __future__ import annotations
 
 from .cleanup import Cleanup
-from .limit import LengthLimit
+from .length import LengthLimit
 
 
 class MessageText:

@@ -25,7 +25,7 @@ _CLOSERS = frozenset(".,!?;:…。、，！？～~)」』】")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc"})
 
 
-log = logging.getLogger("messagebot.limit")
+log = logging.getLogger("messagebot.length")
 
 _WORD_END = re.compile(rf"(?<=\S)(?=\s)|(?<=[{re.escape(''.join(sorted(_CLOSERS)))}])(?=\S)")
 _SENTENCE_END = re.compile(rf"(?<=[{re.escape(''.join(sorted(_ENDERS)))}])(?=\s)")
