@@ -118,7 +118,10 @@ async def test_a_frozen_redis_costs_health_and_requests_milliseconds(
             response, took = await timed("GET", "/v1/stats")
             assert response.json()["scope"] == "process (redis unreachable)"
             times.append(took)
-            assert max(times) < 0.2, times
+            # Before the breaker, each paid a timeout (0.5 s) or two: here the typical one
+            # takes milliseconds, and none comes near a timeout even on a busy machine.
+            assert sorted(times)[len(times) // 2] < 0.1, times
+            assert max(times) < 0.45, times
         finally:
             redis_server.process.send_signal(signal.SIGCONT)
 
