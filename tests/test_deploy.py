@@ -6,9 +6,11 @@ import asyncio
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
@@ -148,11 +150,44 @@ async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path:
         assert value not in stdout_text and value not in stderr_text
 
 
+async def drains_on_sigterm(server: asyncio.subprocess.Process, url: str, grace: float) -> None:
+    """Two streams under way, then SIGTERM to `server`: the one that fits in the grace period
+    completes, the other ends with `server_shutdown` once the grace period is over (not with a
+    cut connection, nor at once), and the process exits, 0, well within Heroku's 30 s."""
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(timeout=30) as client:
+        await wait_until_up(client, url)
+        short_started, long_started = asyncio.Event(), asyncio.Event()
+        short = asyncio.create_task(
+            stream(
+                client,
+                f"{url}/v1/messages/stream",
+                {**SECRET, "reason": "x [[fake chunks=5 delay=0.2]]"},
+                started=short_started,
+            )
+        )
+        long = asyncio.create_task(
+            stream(
+                client,
+                f"{url}/v1/messages/stream",
+                {**SECRET, "reason": "x [[fake chunks=200 delay=0.1]]"},
+                started=long_started,
+            )
+        )
+        await asyncio.wait_for(asyncio.gather(short_started.wait(), long_started.wait()), 10)
+        sent = loop.time()
+        server.send_signal(signal.SIGTERM)
+        finished, ended = await short, await long
+        assert finished.sequence[-1] == "done"
+        assert ended.named("error")[0].data["code"] == "server_shutdown"
+        assert grace - 0.5 < ended.events[-1].at - sent < grace + 3
+        assert await asyncio.wait_for(server.wait(), 15) == 0
+        assert loop.time() - sent < 10
+
+
 async def test_messagebot_serve_drains_on_sigterm(fake: FakeUpstream) -> None:
     """`messagebot serve` (one process, uvloop) gives running streams the grace period too,
     then ends them with `server_shutdown`, refuses new ones, and exits."""
-    import sys
-
     port = free_port()
     env = {**os.environ, **openai_env(fake), "MESSAGEBOT_SHUTDOWN_GRACE_S": "2"}
     server = await asyncio.create_subprocess_exec(
@@ -166,41 +201,78 @@ async def test_messagebot_serve_drains_on_sigterm(fake: FakeUpstream) -> None:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    loop = asyncio.get_running_loop()
-    url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(timeout=30) as client:
-            await wait_until_up(client, url)
-            short_started, long_started = asyncio.Event(), asyncio.Event()
-            short = asyncio.create_task(
-                stream(
-                    client,
-                    f"{url}/v1/messages/stream",
-                    {**SECRET, "reason": "x [[fake chunks=5 delay=0.2]]"},
-                    started=short_started,
-                )
-            )
-            long = asyncio.create_task(
-                stream(
-                    client,
-                    f"{url}/v1/messages/stream",
-                    {**SECRET, "reason": "x [[fake chunks=200 delay=0.1]]"},
-                    started=long_started,
-                )
-            )
-            await asyncio.wait_for(asyncio.gather(short_started.wait(), long_started.wait()), 10)
-            sent = loop.time()
-            server.send_signal(signal.SIGTERM)
-            finished, ended = await short, await long
-            assert finished.sequence[-1] == "done"
-            assert ended.named("error")[0].data["code"] == "server_shutdown"
-            assert 1.5 < ended.events[-1].at - sent < 5
-            assert await asyncio.wait_for(server.wait(), 15) == 0
-            assert loop.time() - sent < 10
+        await drains_on_sigterm(server, f"http://127.0.0.1:{port}", grace=2)
     finally:
         if server.returncode is None:
             server.kill()
             await server.wait()
+
+
+@pytest.mark.parametrize("worker_class", ["asyncio", "uvloop"])
+async def test_hypercorn_in_one_process_drains_on_sigterm(
+    fake: FakeUpstream, worker_class: str
+) -> None:
+    """Plain `hypercorn --workers 0` serves in the process that gets SIGTERM: Hypercorn's own
+    handler stops the server, ours (chained to it) drains the streams. The long stream would
+    outlast Hypercorn's graceful timeout: without ours, it would be cut there, with no event."""
+    port = free_port()
+    env = {**os.environ, **openai_env(fake), "MESSAGEBOT_SHUTDOWN_GRACE_S": "2"}
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "messagebot:create_app()",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "0",
+        "--worker-class",
+        worker_class,
+        "--graceful-timeout",
+        "8",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await drains_on_sigterm(server, f"http://127.0.0.1:{port}", grace=2)
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+
+
+async def test_sigterm_begins_the_drain_and_reaches_the_handler_before(
+    fake: FakeUpstream,
+) -> None:
+    """In this process: while the app serves, SIGTERM refuses new generations and still
+    reaches the handler that was there before ours; after serving, that one is back."""
+    from .helpers import running
+
+    received: list[int] = []
+
+    def before(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    previous = signal.signal(signal.SIGTERM, before)
+    try:
+        async with running(openai_env(fake)) as server, httpx.AsyncClient() as client:
+            writer = server.app.extensions["messagebot"]
+            assert signal.getsignal(signal.SIGTERM) not in (before, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            await wait_until(
+                lambda: writer.shutting_down and received, within=5, what="the SIGTERM handled"
+            )
+            assert received == [signal.SIGTERM]
+            refused = await client.post(f"{server.url}/v1/messages", json=SECRET)
+            assert refused.status_code == 503
+            assert refused.json()["error"]["code"] == "server_shutdown"
+            assert refused.headers["retry-after"] == "5"
+        assert signal.getsignal(signal.SIGTERM) is before
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 async def test_request_id_is_echoed_or_made(fake: FakeUpstream) -> None:
