@@ -10,6 +10,7 @@ import re
 import httpx
 import pytest
 
+from messagebot import create_app
 from messagebot.config import ConfigError, Settings
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.tokens import issue_page_token
@@ -160,3 +161,11 @@ def test_page_settings() -> None:
     assert Settings.from_env({"MESSAGEBOT_PAGE_RATE_LIMIT": "off"}).page_rate_limit is None
     with pytest.raises(ConfigError, match="MESSAGEBOT_PAGE"):
         Settings.from_env({"MESSAGEBOT_PAGE": "of"})
+    # A budget that does not parse stops the start, naming its variable.
+    env = {
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "MESSAGEBOT_API_KEYS": "k1",
+        "MESSAGEBOT_PAGE_RATE_LIMIT": "lots",
+    }
+    with pytest.raises(ConfigError, match="MESSAGEBOT_PAGE_RATE_LIMIT"):
+        create_app(Settings.from_env(env))
