@@ -21,7 +21,6 @@ from hypercorn.typing import (
     ASGIFramework,
     ASGIReceiveCallable,
     ASGISendCallable,
-    HTTPScope,
     Scope,
 )
 
@@ -81,11 +80,10 @@ class _RequestBody:
     DRAIN_BYTES = 64 * 1024
     DRAIN_S = 2.0
 
-    def __init__(self, scope: HTTPScope, receive: ASGIReceiveCallable) -> None:
+    def __init__(self, headers: dict[bytes, bytes], receive: ASGIReceiveCallable) -> None:
         self._receive = receive
         self._complete = asyncio.Event()
         self.drainable = False
-        headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"0").strip()
         # A client that waits for `100 Continue` sends no body after a final answer.
         if not {b"transfer-encoding", b"expect"} & headers.keys() and length.isdigit():
@@ -139,7 +137,8 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _VALID_ID.fullmatch(given) else uuid.uuid4().hex
         record: dict[str, Any] = {
             "request_id": request_id,
@@ -149,7 +148,7 @@ class RequestLog:
         }
         scope[SCOPE_KEY] = record  # type: ignore[literal-required]
 
-        body = _RequestBody(scope, receive)
+        body = _RequestBody(headers, receive)
 
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
