@@ -18,6 +18,7 @@ from quart import Quart
 
 from messagebot import create_app
 from messagebot.config import Settings
+from messagebot.fake_upstream import FakeUpstream
 
 
 def free_port() -> int:
@@ -211,3 +212,13 @@ async def worker_processes(pid: int) -> int:
     listing, _ = await ps.communicate()
     # Hypercorn's workers, besides multiprocessing's resource tracker.
     return listing.decode().count("multiprocessing.spawn")
+
+
+def openai_env(fake: FakeUpstream, **extra: str) -> dict[str, str]:
+    """The environment of a MessageBot that talks to `fake`."""
+    return {
+        "OPENAI_BASE_URL": fake.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "MESSAGEBOT_MODEL": "fake-model",
+        **extra,
+    }

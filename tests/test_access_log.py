@@ -15,8 +15,7 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import openai_env
-from .helpers import running, wait_until
+from .helpers import openai_env, running, wait_until
 
 # (as sent in the request line, the path Hypercorn decodes it to)
 PATHS = [

@@ -9,8 +9,7 @@ import pytest
 
 from messagebot.fake_upstream import SPLITS, TEXTS, FakeUpstream, pieces_for
 
-from .conftest import openai_env
-from .helpers import Server, fake_log, running, stream, wait_for_record, wait_until
+from .helpers import Server, fake_log, openai_env, running, stream, wait_for_record, wait_until
 
 BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 200}
 SEED_BODY = {"relation": "wife", "reason": "birthday", "manner": "warm", "max_length": "200"}

@@ -10,8 +10,7 @@ import httpx
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import openai_env
-from .helpers import free_port, stream, wait_until_up
+from .helpers import free_port, openai_env, stream, wait_until_up
 
 
 async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:

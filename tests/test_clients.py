@@ -28,8 +28,7 @@ from .client_support import (
     run_module,
     with_reason,
 )
-from .conftest import openai_env
-from .helpers import Server, parse_sse, running, wait_until
+from .helpers import Server, openai_env, parse_sse, running, wait_until
 
 KEY = "k-recipes"
 # The README's examples, as the test's reference requests send them.

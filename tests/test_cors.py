@@ -16,8 +16,7 @@ from messagebot.config import ConfigError, Settings
 from messagebot.fake_upstream import FakeUpstream
 
 from .client_support import chromium, open_page, other_origins
-from .conftest import openai_env
-from .helpers import Server, running
+from .helpers import Server, openai_env, running
 
 KEY = "k-cors-test"
 BODY = {"relation": "wife", "reason": "birthday"}

@@ -14,8 +14,7 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import openai_env
-from .helpers import free_port, stream, wait_until, wait_until_up, worker_processes
+from .helpers import free_port, openai_env, stream, wait_until, wait_until_up, worker_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = {"name": "Zyxwname", "relation": "Qwertrel", "reason": "Plokreason"}

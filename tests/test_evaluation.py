@@ -12,7 +12,7 @@ from messagebot.evaluation import CRITERIA, judge, load_cases, load_eval_cases
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.request import validate_fields
 
-from .conftest import openai_env
+from .helpers import openai_env
 
 
 def failed(fields: Mapping[str, object], message: str) -> set[str]:

@@ -11,8 +11,7 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import openai_env
-from .helpers import Server, free_port, stream, wait_until_up
+from .helpers import Server, free_port, openai_env, stream, wait_until_up
 
 POSTS = ["/v1/messages", "/v1/messages/stream", "/streaming/"]
 JSON = {"content-type": "application/json"}

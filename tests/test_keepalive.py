@@ -11,8 +11,7 @@ import re
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import openai_env
-from .helpers import running
+from .helpers import openai_env, running
 
 BODY = b'{"relation": "wife", "reason": "birthday"}'
 

@@ -17,8 +17,7 @@ from messagebot import create_app, errors, metrics
 from messagebot.config import Settings
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import openai_env
-from .helpers import free_port, wait_until, wait_until_up
+from .helpers import free_port, openai_env, wait_until, wait_until_up
 
 BODY = {"relation": "wife", "reason": "birthday"}
 SERIES = re.compile(r"^(messagebot_\w+?)(?:_total|_count|_sum|_bucket)?\{([^}]*)\} ", re.M)

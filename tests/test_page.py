@@ -19,8 +19,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.tokens import verify_page_token
 
-from .conftest import openai_env
-from .helpers import Server, fake_log, running, wait_for_record, wait_until
+from .helpers import Server, fake_log, openai_env, running, wait_for_record, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -15,8 +15,8 @@ from messagebot.config import ConfigError, Settings
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.tokens import issue_page_token
 
-from .conftest import RedisServer, openai_env
-from .helpers import running
+from .helpers import openai_env, running
+from .redis_server import RedisServer
 
 BODY = {"relation": "wife", "reason": "birthday"}
 WRITES = ("/v1/messages", "/v1/messages/stream", "/streaming/")

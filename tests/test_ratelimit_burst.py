@@ -18,8 +18,8 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import RedisServer, openai_env
-from .helpers import free_port, running, wait_until, wait_until_up
+from .helpers import free_port, openai_env, running, wait_until, wait_until_up
+from .redis_server import RedisServer
 
 BURST = 50
 BUDGET = 5

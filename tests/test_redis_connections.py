@@ -16,7 +16,8 @@ from redis import asyncio as aioredis
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.shared import MAX_CONNECTIONS
 
-from .conftest import RedisServer, openai_env
+from .helpers import openai_env
+from .redis_server import RedisServer
 from .test_ratelimit_burst import hypercorn
 
 STREAMS = 200

@@ -14,8 +14,8 @@ import pytest
 from messagebot.config import ConfigError, Settings
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import RedisServer, openai_env
-from .helpers import running, wait_until
+from .helpers import openai_env, running, wait_until
+from .redis_server import RedisServer
 
 BODY = {"relation": "wife", "reason": "birthday"}
 

@@ -13,8 +13,8 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .conftest import RedisServer, openai_env
-from .helpers import free_port, running, wait_until, wait_until_up, worker_processes
+from .helpers import free_port, openai_env, running, wait_until, wait_until_up, worker_processes
+from .redis_server import RedisServer
 
 BODY = {"relation": "wife", "reason": "birthday"}
 PROTECTED = [

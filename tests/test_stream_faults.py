@@ -11,10 +11,10 @@ import pytest
 from messagebot.fake_upstream import SPLITS, TEXTS, FakeUpstream
 from messagebot.generation import Writer
 
-from .conftest import openai_env
 from .helpers import (
     Server,
     StreamResult,
+    openai_env,
     parse_sse,
     running,
     stream,
