@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -132,7 +133,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         try:
             for case in load_eval_cases():
                 request = case.request
-                started = clock()
+                started, cpu = clock(), time.process_time()
                 try:
                     result = await (await writer.begin(request, request.language or "en")).result()
                 except APIError as refused:
@@ -140,7 +141,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                     continue
                 message = result.message if isinstance(result, Done) else ""
                 failure = None if isinstance(result, Done) else result.code
-                outcomes.append(judge(case, message, failure, clock() - started))
+                outcomes.append(
+                    judge(case, message, failure, clock() - started, time.process_time() - cpu)
+                )
                 if args.show:
                     mark = "ok  " if outcomes[-1].all_passed else "FAIL"
                     failed = [k for k, v in outcomes[-1].passed.items() if not v]
@@ -152,6 +155,12 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             await provider.shutdown()
         print(f"provider {provider.name}, model {provider.model}")
         print(report(outcomes))
+        judged = getattr(provider, "judged", 0)
+        if judged:
+            extra = getattr(provider, "extra_candidates", 0)
+            print(
+                f"  best-of-n: {extra} candidates written beyond the first, for {judged} messages"
+            )
         return 0
 
     return asyncio.run(run())

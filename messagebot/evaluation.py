@@ -193,6 +193,7 @@ class Outcome:
     error: str | None
     passed: dict[str, bool]
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the whole process's CPU time while this message was written
 
     @property
     def all_passed(self) -> bool:
@@ -225,10 +226,11 @@ def judge(
     message: str,
     error: str | None = None,
     seconds: float = 0.0,
+    cpu_seconds: float = 0.0,
 ) -> Outcome:
     case = request if isinstance(request, Case) else Case(request)
     passed = {name: error is None and check(case, message) for name, check in CRITERIA.items()}
-    return Outcome(case.request, message, error, passed, seconds)
+    return Outcome(case.request, message, error, passed, seconds, cpu_seconds)
 
 
 def report(outcomes: list[Outcome]) -> str:
@@ -247,10 +249,14 @@ def report(outcomes: list[Outcome]) -> str:
         lines.append(
             f"  all criteria, {language:<18} {ok:>3}/{len(subset)}  {ok / len(subset):6.1%}"
         )
-    times = sorted(o.seconds for o in outcomes if o.seconds)
-    if times:
-        lines.append(
-            f"  seconds per message: p50 {times[len(times) // 2]:.2f}, "
-            f"mean {sum(times) / len(times):.2f}, max {times[-1]:.2f}"
-        )
+    for label, values in (
+        ("seconds per message", [o.seconds for o in outcomes if o.seconds]),
+        ("CPU seconds per message", [o.cpu_seconds for o in outcomes if o.cpu_seconds]),
+    ):
+        if values:
+            values.sort()
+            lines.append(
+                f"  {label}: p50 {values[len(values) // 2]:.2f}, "
+                f"mean {sum(values) / len(values):.2f}, max {values[-1]:.2f}"
+            )
     return "\n".join(lines)
