@@ -322,8 +322,11 @@ class _Inline:
                 pos = bracket
                 continue
             end = _placeholder_end(text, bracket)
-            if (end is None or end == size != bracket > start) and not final:
-                self._held = text[start:]  # not yet known: a placeholder, or what follows it
+            # Not known yet: whether it is a placeholder or, when white space comes before it,
+            # what follows it (which decides whether that white space goes too).
+            undecided = end is None or (end == size and bracket > start)
+            if undecided and not final:
+                self._held = text[start:]
                 break
             if end is not None and end >= 0:
                 # The placeholder goes, and the white space before it unless a word follows
@@ -418,7 +421,7 @@ def _may_be_signature(text: str) -> bool:
     return (
         len(text) <= _TAIL_MAX
         and sum(1 for line in lines if line.strip()) <= _TAIL_LINES
-        and (all(not line.strip() or _may_be_valediction(line) for line in lines))
+        and all(not line.strip() or _may_be_valediction(line) for line in lines)
     )
 
 
