@@ -105,7 +105,9 @@ def _score(
     else:
         score = 0.0
     if level:
-        score += 30 if example.level == level else -40
+        # A 반말 example for a 존댓말 request (or the reverse) is copied, level and all: worse
+        # than an example of another occasion at the right level.
+        score += 30 if example.level == level else -80
     if particle and example.address.endswith(particle):
         score += 8  # "준호야" is copied best from examples that call by 야 too
     if example.relation_class == cls:

@@ -122,8 +122,8 @@ def _normal(text: str) -> str:
 def classify(reason: str) -> str:
     """The occasion a reason names ("설날" → lunar_new_year), or "other"."""
     text = _normal(reason)
-    if text.startswith(("thank", "감사", "고마")):
-        return "thanks"  # "thanks for the birthday gift" is a thank-you
+    if text.startswith(("thank", "감사", "고마")) or text.rstrip().endswith(("감사", "감사 인사")):
+        return "thanks"  # "thanks for the birthday gift", "졸업 감사" are thank-yous
     for occasion, words in OCCASIONS.items():
         if any(word in text for word in words):
             return occasion

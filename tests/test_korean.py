@@ -126,6 +126,7 @@ def test_the_address_check() -> None:
         ("결혼", "wedding"),
         ("thanks for the birthday gift", "thanks"),
         ("쾌유 기원", "get_well"),
+        ("졸업 감사", "thanks"),
         ("이직 축하", "job_change"),
         ("Mother's Day", "mothers_day"),
         ("a walk in the park", "other"),
@@ -175,6 +176,14 @@ def test_selection_matches_occasion_and_level_and_never_another_season() -> None
         e.occasion == "lunar_new_year"
         for e in select("ko", "lunar_new_year", "grandparent", "polite", "formal", 100)
     )
+
+
+def test_a_polite_request_gets_no_banmal_examples() -> None:
+    # A teacher thanked at graduation: the bank's graduation messages are 반말, and a 반말
+    # example would be copied, level and all.
+    for occasion in ("graduation", "thanks", "birthday", "enlistment"):
+        chosen = select("ko", occasion, "teacher", "polite", "formal", 150)
+        assert all(e.level == "polite" for e in chosen), occasion
 
 
 def test_prompt_building_stays_fast() -> None:
