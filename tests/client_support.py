@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from .helpers import free_port
-from .test_page import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 JS_DIR = Path(__file__).resolve().parent / "js"  # package.json: the recipes' npm packages
@@ -111,16 +110,6 @@ async def other_origins(count: int = 2) -> AsyncIterator[list[str]]:
         yield urls
     finally:
         await runner.cleanup()
-
-
-@contextlib.asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 # Counts the page's calls of fetch() to the API (each one a request, each POST a generation).

@@ -7,9 +7,11 @@ from pathlib import Path
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
+from playwright.async_api import Browser
 
 from messagebot.fake_upstream import FakeUpstream
 
+from .browser import chromium
 from .helpers import Server, openai_env, running
 from .redis_server import RedisServer, start_redis, stop_redis
 
@@ -26,6 +28,13 @@ async def fake() -> AsyncIterator[FakeUpstream]:
 async def server(fake: FakeUpstream) -> AsyncIterator[Server]:
     async with running(openai_env(fake)) as served:
         yield served
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for the session; each test opens its own context (tabs, cookies)."""
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

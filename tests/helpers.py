@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import inspect
 import json
+import os
 import socket
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -222,3 +225,23 @@ def openai_env(fake: FakeUpstream, **extra: str) -> dict[str, str]:
         "MESSAGEBOT_MODEL": "fake-model",
         **extra,
     }
+
+
+def connections_by_process(port: int, pids: list[int], *, remote: bool) -> Counter[int]:
+    """How many established TCP connections each of `pids` holds whose local port (or, with
+    `remote`, the peer's port) is `port`, from its sockets in /proc."""
+    inodes: dict[str, int] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes[target[8:-1]] = pid
+    held: Counter[int] = Counter()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        address = fields[2] if remote else fields[1]
+        if int(address.rsplit(":", 1)[1], 16) == port and fields[3] == "01" and fields[9] in inodes:
+            held[inodes[fields[9]]] += 1  # 01: ESTABLISHED
+    return held

@@ -19,7 +19,6 @@ from messagebot.fake_upstream import FakeUpstream
 
 from .client_support import (
     JS_DIR,
-    chromium,
     fill,
     open_page,
     other_origins,
@@ -54,12 +53,6 @@ async def api(fake: FakeUpstream, origin: str) -> AsyncIterator[Server]:
     )
     async with running(env) as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def expected(api: Server, body: dict[str, Any]) -> dict[str, Any]:

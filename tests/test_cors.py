@@ -15,7 +15,7 @@ from playwright.async_api import Browser
 from messagebot.config import ConfigError, Settings
 from messagebot.fake_upstream import FakeUpstream
 
-from .client_support import chromium, open_page, other_origins
+from .client_support import open_page, other_origins
 from .helpers import Server, openai_env, running
 
 KEY = "k-cors-test"
@@ -35,12 +35,6 @@ async def cors_server(fake: FakeUpstream, origins: list[str]) -> AsyncIterator[S
     env = openai_env(fake, MESSAGEBOT_API_KEYS=KEY, MESSAGEBOT_CORS_ORIGINS=origins[0])
     async with running(env) as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
 
 
 def preflight_headers(origin: str, headers: str = ASKED_HEADERS) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import ConsoleMessage, Route, expect
 
-from .client_support import chromium
+from .browser import chromium
 from .helpers import Server
 
 

@@ -14,22 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.tokens import verify_page_token
 
 from .helpers import Server, fake_log, openai_env, running, wait_for_record, wait_until
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 420, "height": 900}
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 CSP_DIRECTIVES = (
@@ -67,14 +58,6 @@ class Browsing:
     async def close(self) -> None:
         for context in self._contexts:
             await context.close()
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 @pytest.fixture

@@ -18,7 +18,14 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import free_port, openai_env, running, wait_until, wait_until_up
+from .helpers import (
+    connections_by_process,
+    free_port,
+    openai_env,
+    running,
+    wait_until,
+    wait_until_up,
+)
 from .redis_server import RedisServer
 
 BURST = 50
@@ -97,22 +104,8 @@ async def worker_pids(pid: int) -> list[int]:
 
 
 def established_by_worker(port: int, pids: list[int]) -> Counter[int]:
-    """How many of the connections to `port` each worker holds (from /proc)."""
-    inodes: dict[str, int] = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:["):
-                        inodes[target[8:-1]] = pid
-    held: Counter[int] = Counter()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == "01" and fields[9] in inodes:  # ESTABLISHED
-            held[inodes[fields[9]]] += 1
-    return held
+    """How many of the connections to `port` each worker holds."""
+    return connections_by_process(port, pids, remote=False)
 
 
 Connections = list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]

@@ -5,8 +5,6 @@ counters) per worker on a real redis-server, during the burst and after it."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -16,7 +14,7 @@ from redis import asyncio as aioredis
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.shared import MAX_CONNECTIONS
 
-from .helpers import openai_env
+from .helpers import connections_by_process, openai_env
 from .redis_server import RedisServer
 from .test_ratelimit_burst import hypercorn
 
@@ -28,22 +26,8 @@ BODY = b'{"relation": "wife", "reason": "birthday [[fake chunks=10 delay=0.05]]"
 
 
 def redis_connections_by_process(redis_port: int, pids: list[int]) -> Counter[int]:
-    """How many connections to Redis each process holds (their sockets, from /proc)."""
-    inodes: dict[str, int] = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:["):
-                        inodes[target[8:-1]] = pid
-    held: Counter[int] = Counter()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        remote_port = int(fields[2].rsplit(":", 1)[1], 16)
-        if remote_port == redis_port and fields[3] == "01" and fields[9] in inodes:
-            held[inodes[fields[9]]] += 1
-    return held
+    """How many connections to Redis each process holds."""
+    return connections_by_process(redis_port, pids, remote=True)
 
 
 async def stream_burst(port: int) -> Counter[int]:
