@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import messagebot.cleanup
-from messagebot.cleanup import Cleanup
+import messagebot.text.cleanup
+from messagebot.text.cleanup import Cleanup
 
 try:
-    from messagebot.length import LengthLimit
+    from messagebot.text.length import LengthLimit
 except ImportError:  # before issue 18 renamed it
     from messagebot.limit import LengthLimit  # type: ignore[no-redef]
 
@@ -57,7 +57,7 @@ def _pipeline(replies: list[list[str]]) -> None:
     """What generation.py runs per piece: MessageText since issue 14, Cleanup then
     LengthLimit before."""
     try:
-        from messagebot.text import MessageText
+        from messagebot.text.pipeline import MessageText
     except ImportError:
         for pieces in replies:
             cleanup, limit = Cleanup(), LengthLimit(1000)
@@ -98,7 +98,7 @@ def main() -> None:
         "Cleanup": _cleanup,
         "the whole text pipeline": _pipeline,
     }
-    print(f"python {sys.version.split()[0]}, {messagebot.cleanup.__file__}")
+    print(f"python {sys.version.split()[0]}, {messagebot.text.cleanup.__file__}")
     for label, replies in inputs.items():
         pieces = sum(len(reply) for reply in replies)
         for name, run in runs.items():

@@ -62,8 +62,8 @@ def _instrument() -> None:
     from hypercorn.asyncio import tcp_server
     from hypercorn.protocol import h11, http_stream
 
-    from messagebot import api, logs
     from messagebot.providers import transport
+    from messagebot.web import api, logs
 
     handle = h11.H11Protocol.handle
 

@@ -8,13 +8,14 @@ import os
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import api, cors, docs, errors, lifecycle, limits, logs, metrics, security, web
+from . import errors, lifecycle, metrics
 from .config import Settings
-from .generation import Writer
+from .generation import GenerationService
 from .paths import data_dir
 from .providers import make_provider
-from .request import MAX_BODY_BYTES
 from .stats import MemoryStats, RedisStats, Stats
+from .web import api, cors, docs, logs, page, ratelimit, security
+from .web.request import MAX_BODY_BYTES
 
 __version__ = "0.1.0"
 log = logging.getLogger("messagebot")
@@ -38,14 +39,14 @@ def create_app(settings: Settings | None = None) -> Quart:
         info={"title": "MessageBot", "version": __version__},
         redoc_ui_path=None,
         scalar_ui_path=None,
-        swagger_ui_path=None,  # docs.py serves /docs from the app's own files
+        swagger_ui_path=None,  # web/docs.py serves /docs from the app's own files
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     errors.init_app(app)
 
     security.init_app(app)  # keys are checked before a request counts against a rate limit
     cors.init_app(app, settings.cors_origins)
-    limits.init_app(app, settings)
+    ratelimit.init_app(app, settings)
 
     provider = make_provider(settings)
     stats: Stats = (
@@ -53,9 +54,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         if settings.redis_url
         else MemoryStats()
     )
-    writer = Writer(provider, settings, stats)
-    app.extensions["messagebot"] = writer
-    lifecycle.init_app(app, writer)
+    service = GenerationService(provider, settings, stats)
+    app.extensions["messagebot"] = service
+    lifecycle.init_app(app, service)
     app.before_serving(stats.startup)
     app.before_serving(provider.startup)
     app.after_serving(provider.shutdown)
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.register_blueprint(api.bp)
     if settings.page:  # MESSAGEBOT_PAGE=off: no page, no token minted or honoured
-        app.register_blueprint(web.bp)
+        app.register_blueprint(page.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(metrics.bp)
     routes = {rule.rule for rule in app.url_map.iter_rules()}

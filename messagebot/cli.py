@@ -41,14 +41,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # Hypercorn must not cut them first.
     config.graceful_timeout = settings.shutdown_grace_s + 3
     app = create_app(settings)
-    writer = app.extensions["messagebot"]
+    service = app.extensions["messagebot"]
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
         def on_signal() -> None:
-            writer.begin_shutdown()  # refuse new generations, end running ones in time
+            service.begin_shutdown()  # refuse new generations, end running ones in time
             stop.set()  # stop accepting; Hypercorn waits for running requests
 
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,10 +68,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _write(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
-    from .generation import Delta, Done, Failure, Writer
+    from .generation import Delta, Done, Failure, GenerationService
     from .providers import make_provider
-    from .request import validate_fields
     from .stats import MemoryStats
+    from .web.request import validate_fields
 
     fields: dict[str, Any] = {
         key: value
@@ -91,12 +91,12 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
         await provider.startup()
         try:
             request = validate_fields(fields)
-            from .request import resolve_language
+            from .web.request import resolve_language
 
-            run = await Writer(provider, settings, MemoryStats()).begin(
+            stream = await GenerationService(provider, settings, MemoryStats()).begin(
                 request, resolve_language(request, None)
             )
-            async for item in run.events():
+            async for item in stream.events():
                 if isinstance(item, Delta):
                     sys.stdout.write(item.text)
                     sys.stdout.flush()
@@ -120,14 +120,14 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
     from .evaluation import judge, load_eval_cases, report
-    from .generation import Done, Writer
+    from .generation import Done, GenerationService
     from .providers import make_provider
     from .stats import MemoryStats
 
     async def run() -> int:
         provider = make_provider(settings)
         await provider.startup()
-        writer = Writer(provider, settings, MemoryStats())
+        service = GenerationService(provider, settings, MemoryStats())
         outcomes = []
         clock = asyncio.get_running_loop().time
         try:
@@ -135,7 +135,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                 request = case.request
                 started, cpu = clock(), time.process_time()
                 try:
-                    result = await (await writer.begin(request, request.language or "en")).result()
+                    result = await (await service.begin(request, request.language or "en")).result()
                 except APIError as refused:
                     outcomes.append(judge(case, "", refused.code))
                     continue

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Provider = Literal["openai", "local"]
+ProviderName = Literal["openai", "local"]
 
 
 class ConfigError(ValueError):
@@ -57,7 +57,7 @@ def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _optional_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
-    """A rate limit such as 10/minute (checked by limits.py), or None for `off`."""
+    """A rate limit such as 10/minute (checked by web/ratelimit.py), or None for `off`."""
     raw = env.get(name, "").strip()
     if raw.lower() in {"off", "0", "none", "no"}:
         return None
@@ -90,7 +90,7 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Settings:
-    provider: Provider
+    provider: ProviderName
     model: str = "gpt-4o-mini"
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -120,7 +120,7 @@ class Settings:
         key = env.get("OPENAI_API_KEY", "").strip() or None
         base_url = env.get("OPENAI_BASE_URL", "").strip() or None
         choice = env.get("MESSAGEBOT_PROVIDER", "auto").strip().lower() or "auto"
-        provider: Provider
+        provider: ProviderName
         if choice == "auto":
             provider = "openai" if key or base_url else "local"
         elif choice in ("openai", "local"):

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import korean, occasions
-from .examples import bank
 from .paths import data_dir
-from .request import MessageRequest
+from .text import korean, occasions
+from .text.examples import bank
+from .web.request import MessageRequest
 
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")

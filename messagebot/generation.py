@@ -1,4 +1,4 @@
-"""One message being written: deadlines, its text (`text.py`), and the order of events.
+"""One message being written: deadlines, its text (`text/pipeline.py`), and the order of events.
 
 The provider is read by a producer task that puts events on a queue; the response reads the
 queue. So deadlines run inside one task, heartbeats never interrupt a read from the upstream,
@@ -19,11 +19,11 @@ from typing import Any
 from . import metrics
 from .config import Settings
 from .errors import APIError
-from .prompts import build_prompt
 from .providers import Generation, Provider
-from .request import MessageRequest
 from .stats import Stats
-from .text import MessageText
+from .text.pipeline import MessageText
+from .text.prompts import build_prompt
+from .web.request import MessageRequest
 
 log = logging.getLogger("messagebot.generation")
 
@@ -66,7 +66,7 @@ HEARTBEAT = Heartbeat()
 Event = Delta | Done | Failure
 
 
-class Writer:
+class GenerationService:
     """Starts generations for one app: the provider, the deadlines and the counters."""
 
     def __init__(self, provider: Provider, settings: Settings, stats: Stats) -> None:
@@ -74,7 +74,7 @@ class Writer:
         self.settings = settings
         self.stats = stats
         #: Generations whose producer is still running (streams in flight).
-        self.active: set[Run] = set()
+        self.active: set[MessageStream] = set()
         self.shutting_down = False
 
     def begin_shutdown(self) -> None:
@@ -91,10 +91,10 @@ class Writer:
         asyncio.get_running_loop().call_later(self.settings.shutdown_grace_s, self._interrupt_all)
 
     def _interrupt_all(self) -> None:
-        for run in list(self.active):
-            run.interrupt(Failure("server_shutdown", "The server is restarting; try again."))
+        for stream in list(self.active):
+            stream.interrupt(Failure("server_shutdown", "The server is restarting; try again."))
 
-    async def begin(self, request: MessageRequest, language: str) -> Run:
+    async def begin(self, request: MessageRequest, language: str) -> MessageStream:
         """Return once the provider accepted the request; raise APIError (no stream) if not."""
         if self.shutting_down:
             raise APIError(503, "server_shutdown", retry_after=5)
@@ -116,7 +116,7 @@ class Writer:
             provider=self.provider.name,
             language=language,
         )
-        return Run(self, start, generation, request.max_length, started)
+        return MessageStream(self, start, generation, request.max_length, started)
 
 
 # The flush interval per open stream: 200 streams give 50 ms, 20 streams 5 ms (less than the
@@ -127,14 +127,16 @@ _FLUSH_PER_STREAM_S = 0.00025
 class _Ticker:
     """Wakes a stream's reader when it has sent nothing for `heartbeat` seconds."""
 
-    def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, heartbeat: float) -> None:
-        self._run, self._loop, self._heartbeat = run, loop, heartbeat
-        self._handle = loop.call_at(run._sent_at + heartbeat, self._tick)
+    def __init__(
+        self, stream: MessageStream, loop: asyncio.AbstractEventLoop, heartbeat: float
+    ) -> None:
+        self._stream, self._loop, self._heartbeat = stream, loop, heartbeat
+        self._handle = loop.call_at(stream._sent_at + heartbeat, self._tick)
 
     def _tick(self) -> None:
-        due = self._run._sent_at + self._heartbeat
+        due = self._stream._sent_at + self._heartbeat
         if self._loop.time() >= due:
-            self._run._wake()  # a no-op unless the reader is waiting for the model
+            self._stream._wake()  # a no-op unless the reader is waiting for the model
             due = self._loop.time() + self._heartbeat
         self._handle = self._loop.call_at(due, self._tick)
 
@@ -142,19 +144,19 @@ class _Ticker:
         self._handle.cancel()
 
 
-class Run:
+class MessageStream:
     """An accepted generation; read it with `events()`, which must be closed or exhausted."""
 
     def __init__(
         self,
-        writer: Writer,
+        service: GenerationService,
         start: Start,
         generation: Generation,
         max_length: int,
         started: float,
     ) -> None:
         self.start = start
-        self._writer = writer
+        self._service = service
         self._generation = generation
         self._text = MessageText(max_length)
         # A deque and a future rather than asyncio.Queue: the reader merges whatever is waiting.
@@ -162,7 +164,7 @@ class Run:
         self._waiter: asyncio.Future[None] | None = None
         #: When the reader last sent something (for heartbeats and the flush interval).
         self._sent_at = started
-        settings = writer.settings
+        settings = service.settings
         self._started = started
         self._first_deadline = started + settings.first_token_timeout_s
         self._end_deadline = started + settings.generation_timeout_s
@@ -171,7 +173,7 @@ class Run:
         self.usage: dict[str, Any] | None = None
         self._interrupted: str | None = None
         self._task = asyncio.create_task(self._produce())
-        writer.active.add(self)
+        service.active.add(self)
         metrics.STREAMS.inc()
 
     def _put(self, item: Event) -> None:
@@ -196,14 +198,14 @@ class Run:
                 await self._generation.aclose()
             outcome = self._interrupted or outcome
             self.outcome, self.usage = outcome, self._generation.usage
-            self._writer.active.discard(self)
+            self._service.active.discard(self)
             metrics.STREAMS.dec()
             metrics.MESSAGES.labels(self.start.provider, outcome).inc()
             if outcome not in ("stop", "length", "cancelled"):
                 metrics.ERRORS.labels(outcome).inc()
             if self.usage and self.usage.get("completion_tokens"):
                 metrics.TOKENS.labels(self.start.provider).inc(self.usage["completion_tokens"])
-            await self._writer.stats.record(self.start.provider, outcome)
+            await self._service.stats.record(self.start.provider, outcome)
         self._put(terminal)
 
     def _emit(self, text: str, parts: list[str]) -> None:
@@ -264,7 +266,7 @@ class Run:
         # One heartbeat timer per stream, moved along as we send, rather than a timeout
         # around every wait (that was a measurable cost per event under load).
         ticker = _Ticker(self, loop, heartbeat) if heartbeat is not None else None
-        max_flush = self._writer.settings.max_flush_s if coalesce else 0.0
+        max_flush = self._service.settings.max_flush_s if coalesce else 0.0
         try:
             sent_delta = False
             while True:
@@ -279,7 +281,7 @@ class Run:
                         yield HEARTBEAT
                         continue
                 if sent_delta and max_flush and isinstance(items[0], Delta):
-                    flush = min(max_flush, len(self._writer.active) * _FLUSH_PER_STREAM_S)
+                    flush = min(max_flush, len(self._service.active) * _FLUSH_PER_STREAM_S)
                     wait = self._sent_at + flush - loop.time()
                     if wait > 0.001:
                         await asyncio.sleep(wait)

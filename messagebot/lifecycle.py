@@ -1,7 +1,7 @@
 """Graceful shutdown on SIGTERM, as Heroku asks: finish what runs, then exit in time.
 
 Heroku sends SIGTERM to every process of a dyno and kills them 30 s later. On SIGTERM (and
-SIGINT) every process that serves the app begins the writer's shutdown: new generations get a
+SIGINT) every process that serves the app begins the service's shutdown: new generations get a
 503 `server_shutdown`, running streams get MESSAGEBOT_SHUTDOWN_GRACE_S (25 s) to finish, and
 the rest then end with an `error` event `server_shutdown`. Stopping the server itself is left
 to whoever runs it:
@@ -38,14 +38,14 @@ from typing import Any
 
 from quart import Quart
 
-from .generation import Writer
+from .generation import GenerationService
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
-def init_app(app: Quart, writer: Writer) -> None:
+def init_app(app: Quart, service: GenerationService) -> None:
     replaced: dict[signal.Signals, tuple[_Handler, _Handler]] = {}  # signal: (ours, before)
 
     @app.before_serving
@@ -55,7 +55,7 @@ def init_app(app: Quart, writer: Writer) -> None:
             before = signal.getsignal(sig)
             if before is None:
                 continue  # a handler set outside Python, which we could not call: leave it
-            ours = _chain(loop, writer, before)
+            ours = _chain(loop, service, before)
             try:
                 signal.signal(sig, ours)
             except ValueError:
@@ -71,14 +71,14 @@ def init_app(app: Quart, writer: Writer) -> None:
 
 
 def _chain(
-    loop: asyncio.AbstractEventLoop, writer: Writer, before: _Handler
+    loop: asyncio.AbstractEventLoop, service: GenerationService, before: _Handler
 ) -> Callable[[int, FrameType | None], None]:
     """A signal handler that begins the shutdown on `loop`, then calls `before` (SIG_DFL and
     SIG_IGN are not called: where nothing handled the signal, it no longer kills us)."""
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if not loop.is_closed():
-            loop.call_soon_threadsafe(writer.begin_shutdown)
+            loop.call_soon_threadsafe(service.begin_shutdown)
         if callable(before):
             before(signum, frame)
 

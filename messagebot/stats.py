@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from typing import Any, Protocol
 
-from .shared import SharedRedis, Unavailable
+from .redis_connection import SharedRedis, Unavailable
 
 
 class Stats(Protocol):

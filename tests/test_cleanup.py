@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messagebot.cleanup import (
+from messagebot.fake_upstream import FakeUpstream
+from messagebot.text.cleanup import (
     _HEAD_LINE,
     _HEAD_LINES,
     _PLACEHOLDER_MAX,
@@ -20,8 +21,7 @@ from messagebot.cleanup import (
     _TAIL_MAX,
     Cleanup,
 )
-from messagebot.fake_upstream import FakeUpstream
-from messagebot.text import MessageText
+from messagebot.text.pipeline import MessageText
 
 from .corpus import CHATTY, PLAIN
 from .helpers import Server, stream

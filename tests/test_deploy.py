@@ -258,11 +258,11 @@ async def test_sigterm_begins_the_drain_and_reaches_the_handler_before(
     previous = signal.signal(signal.SIGTERM, before)
     try:
         async with running(openai_env(fake)) as server, httpx.AsyncClient() as client:
-            writer = server.app.extensions["messagebot"]
+            service = server.app.extensions["messagebot"]
             assert signal.getsignal(signal.SIGTERM) not in (before, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
             await wait_until(
-                lambda: writer.shutting_down and received, within=5, what="the SIGTERM handled"
+                lambda: service.shutting_down and received, within=5, what="the SIGTERM handled"
             )
             assert received == [signal.SIGTERM]
             refused = await client.post(f"{server.url}/v1/messages", json=SECRET)

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
-from messagebot.prompts import Prompt
 from messagebot.providers.local import Ending, LocalGeneration
+from messagebot.text.prompts import Prompt
 
 
 def feed(ending: Ending, pieces: list[str]) -> str:

@@ -1,8 +1,9 @@
 """How a generation's pieces become events: coalescing under load, and heartbeats.
 
-These drive `Writer`/`Run` in-process with a scripted provider (a real implementation of the
-provider interface that yields fixed pieces at fixed times), so that the timing of pieces is
-exact; the same code under real sockets is covered by test_api.py and test_stream_faults.py.
+These drive `GenerationService` and `MessageStream` in-process with a scripted provider (a real
+implementation of the provider interface that yields fixed pieces at fixed times), so that the
+timing of pieces is exact; the same code under real sockets is covered by test_api.py and
+test_stream_faults.py.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import replace
 from typing import Any
 
 from messagebot.config import Settings
-from messagebot.generation import HEARTBEAT, Delta, Done, Writer
-from messagebot.prompts import Prompt, PromptStyle
-from messagebot.request import validate_fields
+from messagebot.generation import HEARTBEAT, Delta, Done, GenerationService
 from messagebot.stats import MemoryStats
+from messagebot.text.prompts import Prompt, PromptStyle
+from messagebot.web.request import validate_fields
 
 SETTINGS = Settings(provider="openai", openai_base_url="http://127.0.0.1:1/v1")
 REQUEST = validate_fields({"name": "Minji", "relation": "wife", "reason": "birthday"})
@@ -65,13 +66,15 @@ async def read(
     **settings: Any,
 ) -> list[Any]:
     """Every event of one generation, while `open_streams` streams are open in all."""
-    writer = Writer(ScriptedProvider(script), replace(SETTINGS, **settings), MemoryStats())
+    service = GenerationService(
+        ScriptedProvider(script), replace(SETTINGS, **settings), MemoryStats()
+    )
     others = [object() for _ in range(open_streams - 1)]
-    writer.active.update(others)  # type: ignore[arg-type]  # stand-ins for other streams
-    run = await writer.begin(REQUEST, "en")
-    events = [item async for item in run.events(heartbeat, coalesce=True)]
-    writer.active.difference_update(others)  # type: ignore[arg-type]
-    assert not writer.active
+    service.active.update(others)  # type: ignore[arg-type]  # stand-ins for other streams
+    stream = await service.begin(REQUEST, "en")
+    events = [item async for item in stream.events(heartbeat, coalesce=True)]
+    service.active.difference_update(others)  # type: ignore[arg-type]
+    assert not service.active
     return events
 
 

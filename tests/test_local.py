@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from messagebot.config import ConfigError, Settings
-from messagebot.prompts import Prompt
 from messagebot.providers.local import LocalProvider, assemble_bundled_model
+from messagebot.text.prompts import Prompt
 
 from .helpers import Server, running, stream, wait_until
 

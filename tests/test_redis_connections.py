@@ -12,7 +12,7 @@ from pathlib import Path
 from redis import asyncio as aioredis
 
 from messagebot.fake_upstream import FakeUpstream
-from messagebot.shared import MAX_CONNECTIONS
+from messagebot.redis_connection import MAX_CONNECTIONS
 
 from .helpers import connections_by_process, openai_env
 from .redis_server import RedisServer

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from messagebot.errors import APIError
-from messagebot.language import detect_language, from_accept_language, language_name
-from messagebot.request import parse_json_object, resolve_language, validate_fields
+from messagebot.text.language import detect_language, from_accept_language, language_name
+from messagebot.web.request import parse_json_object, resolve_language, validate_fields
 
 
 def fields_error(data: dict[str, object]) -> dict[str, str]:
@@ -244,7 +244,7 @@ def test_accept_language_skips_languages_we_do_not_know() -> None:
 
 
 def test_every_language_the_page_offers_is_one_we_know() -> None:
-    from messagebot.web import MESSAGE_LANGUAGES
+    from messagebot.web.page import MESSAGE_LANGUAGES
 
     for tag, _ in MESSAGE_LANGUAGES:
         assert validate_fields({"relation": "a", "reason": "b", "language": tag}).language == tag

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from ..prompts import Prompt, PromptStyle
+from ..text.prompts import Prompt, PromptStyle
 
 
 class Generation(Protocol):

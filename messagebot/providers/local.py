@@ -19,7 +19,7 @@ from typing import Any
 
 from ..config import ConfigError, Settings
 from ..errors import APIError
-from ..prompts import Prompt, PromptStyle
+from ..text.prompts import Prompt, PromptStyle
 
 log = logging.getLogger("messagebot.local")
 

@@ -21,8 +21,8 @@ from yarl import URL
 
 from ..config import Settings
 from ..errors import APIError
-from ..prompts import Prompt, PromptStyle
-from ..sse import dumps
+from ..text.prompts import Prompt, PromptStyle
+from ..web.sse import dumps
 from .transport import Upstream
 
 log = logging.getLogger("messagebot.openai")

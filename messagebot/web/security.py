@@ -9,8 +9,8 @@ import logging
 
 from quart import Quart, Response, current_app, g, request
 
-from .config import Settings
-from .errors import APIError
+from ..config import Settings
+from ..errors import APIError
 
 log = logging.getLogger("messagebot.security")
 
@@ -101,7 +101,7 @@ async def require_key() -> None:
         from .tokens import verify_page_token
 
         if verify_page_token(config.secret_key, token):
-            g.page_token = True  # limits.py: the page's budget, not a key's
+            g.page_token = True  # ratelimit.py: the page's budget, not a key's
             return
     raise APIError(401, "unauthorized")
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..paths import data_dir
 from . import korean, occasions
-from .paths import data_dir
 
 EXAMPLES_PER_PROMPT = 5
 

@@ -11,11 +11,11 @@ from typing import Any, Literal, TypedDict
 
 import jinja2
 
+from ..paths import data_dir
+from ..web.request import MessageRequest
 from . import examples as example_bank
 from . import korean, occasions
 from .language import language_name
-from .paths import data_dir
-from .request import MessageRequest
 
 _DENSE_SCRIPTS = ("ko", "ja", "zh", "th")
 # A message may end at its first sentence end past this share of max_length (issue 17).
@@ -194,7 +194,7 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
 
 def _checker(request: MessageRequest, language: str) -> Callable[[str], float]:
     """The share of the evaluation's checks a candidate passes (1.0: all of them)."""
-    from .evaluation import CRITERIA, Case  # evaluation needs the bank, not the prompts
+    from ..evaluation import CRITERIA, Case  # evaluation needs the bank, not the prompts
 
     case = Case(request.model_copy(update={"language": language}))
 

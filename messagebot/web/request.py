@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from .errors import APIError
-from .language import detect_language, from_accept_language, normalise_tag
+from ..errors import APIError
+from ..text.language import detect_language, from_accept_language, normalise_tag
 
 MAX_BODY_BYTES = 16 * 1024
 _MAX_NUMBER_DIGITS = 30

@@ -16,10 +16,10 @@ from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 from werkzeug.exceptions import HTTPException
 
-from .api import begin, writer
-from .errors import APIError, status_for
-from .generation import Done
-from .paths import data_dir
+from ..errors import APIError, status_for
+from ..generation import Done
+from ..paths import data_dir
+from .api import begin, service
 from .request import resolve_language, validate_fields
 from .tokens import issue_page_token, verify_page_token
 
@@ -145,7 +145,7 @@ async def render_page(
         max_length=max_length,
         general_error=general,
         field_errors=field_errors,
-        token=issue_page_token(writer().settings.secret_key),
+        token=issue_page_token(service().settings.secret_key),
     )
     response = Response(page, status, content_type="text/html; charset=utf-8")
     if error is not None and error.retry_after is not None:
@@ -193,7 +193,7 @@ async def write_without_javascript() -> Response:
     values = {key: form.get(key, "").replace("\r\n", "\n") for key in FIELDS if key in form}
     chosen_ui = form.get("ui")
     try:
-        settings = writer().settings
+        settings = service().settings
         # With API keys configured, the form is let through on the token its page carried.
         if settings.api_keys and not verify_page_token(
             settings.secret_key, form.get("page_token", "")
@@ -201,8 +201,8 @@ async def write_without_javascript() -> Response:
             raise APIError(401, "expired_form")
         fields = validate_fields({key: value for key, value in values.items() if value.strip()})
         language = resolve_language(fields, request.headers.get("Accept-Language"))
-        run = await begin(fields, language)
-        outcome = await run.result()
+        stream = await begin(fields, language)
+        outcome = await stream.result()
         if not isinstance(outcome, Done):
             raise APIError(status_for(outcome.code), outcome.code, outcome.message)
     except APIError as error:

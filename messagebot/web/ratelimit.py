@@ -32,9 +32,9 @@ from prometheus_client import Counter
 from quart import Quart, Response, g, request
 from werkzeug.exceptions import TooManyRequests
 
-from .config import ConfigError, Settings
+from ..config import ConfigError, Settings
+from ..redis_connection import SharedRedis, Unavailable
 from .security import by_page_token, client_identity, client_ip
-from .shared import SharedRedis, Unavailable
 
 # The routes that spend model time; health, stats, docs and static files are not limited.
 LIMITED_ENDPOINTS = frozenset(

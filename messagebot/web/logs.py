@@ -24,7 +24,7 @@ from hypercorn.typing import (
     Scope,
 )
 
-from .metrics import REQUESTS, method_label, status_label
+from ..metrics import REQUESTS, method_label, status_label
 
 SCOPE_KEY = "messagebot.log"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -168,14 +168,14 @@ class RequestLog:
             await self.app(scope, body.receive, send_with_id)
         finally:
             record["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            run = record.pop("run", None)
-            if run is not None:
-                usage = run.usage or {}
+            stream = record.pop("stream", None)
+            if stream is not None:
+                usage = stream.usage or {}
                 record.update(
-                    provider=run.start.provider,
-                    model=run.start.model,
+                    provider=stream.start.provider,
+                    model=stream.start.model,
                     tokens=usage.get("completion_tokens"),
-                    finish_reason=run.outcome or "cancelled",
+                    finish_reason=stream.outcome or "cancelled",
                 )
             access.info(safe_json(record))
             REQUESTS.labels(

@@ -8,27 +8,27 @@ from dataclasses import asdict
 from quart import Blueprint, Response, current_app, request
 from quart_schema import document_request, document_response
 
+from ..errors import APIError, status_for
+from ..generation import Delta, Done, GenerationService, Heartbeat, MessageStream
+from ..stats import RedisStats
 from . import logs, sse
-from .errors import APIError, status_for
-from .generation import Delta, Done, Heartbeat, Run, Writer
 from .request import MessageRequest, parse_json_object, resolve_language, validate_fields
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
-from .stats import RedisStats
 
 bp = Blueprint("api", __name__)
 
 
-def writer() -> Writer:
+def service() -> GenerationService:
     return current_app.extensions["messagebot"]  # type: ignore[no-any-return]
 
 
-async def begin(fields: MessageRequest, language: str) -> Run:
+async def begin(fields: MessageRequest, language: str) -> MessageStream:
     """Start a generation for this request, noted for the request log."""
-    run = await writer().begin(fields, language)
+    stream = await service().begin(fields, language)
     record: dict[str, object] | None = request.scope.get(logs.SCOPE_KEY)  # type: ignore[assignment]
     if record is not None:
-        record["run"] = run
-    return run
+        record["stream"] = stream
+    return stream
 
 
 async def read_message_request() -> tuple[MessageRequest, str]:
@@ -52,9 +52,9 @@ async def _streaming(body: AsyncIterator[bytes], headers: dict[str, str]) -> Res
     return response
 
 
-async def sse_body(run: Run, heartbeat: float) -> AsyncIterator[bytes]:
-    yield sse.encode("start", asdict(run.start))
-    async for item in run.events(heartbeat, coalesce=True):
+async def sse_body(stream: MessageStream, heartbeat: float) -> AsyncIterator[bytes]:
+    yield sse.encode("start", asdict(stream.start))
+    async for item in stream.events(heartbeat, coalesce=True):
         if isinstance(item, Heartbeat):
             yield sse.PING
         elif isinstance(item, Delta):
@@ -65,9 +65,9 @@ async def sse_body(run: Run, heartbeat: float) -> AsyncIterator[bytes]:
             yield sse.encode("error", {"code": item.code, "message": item.message})
 
 
-async def text_body(run: Run) -> AsyncIterator[bytes]:
+async def text_body(stream: MessageStream) -> AsyncIterator[bytes]:
     # Plain text has no way to say "failed": a failure simply ends the text early.
-    async for item in run.events(coalesce=True):
+    async for item in stream.events(coalesce=True):
         if isinstance(item, Delta):
             yield item.text.encode()
 
@@ -79,12 +79,12 @@ async def text_body(run: Run) -> AsyncIterator[bytes]:
 async def create_message() -> tuple[dict[str, object], int]:
     """Write one message and return it whole."""
     fields, language = await read_message_request()
-    run = await begin(fields, language)
-    outcome = await run.result()
+    stream = await begin(fields, language)
+    outcome = await stream.result()
     if not isinstance(outcome, Done):
         raise APIError(status_for(outcome.code), outcome.code, outcome.message)
     body = asdict(outcome)
-    body.update(language=language, model=run.start.model, provider=run.start.provider)
+    body.update(language=language, model=stream.start.model, provider=stream.start.provider)
     return body, 200
 
 
@@ -96,10 +96,10 @@ async def stream_message() -> Response:
 
     With `Accept: text/plain`, stream the raw text instead."""
     fields, language = await read_message_request()
-    run = await begin(fields, language)
+    stream = await begin(fields, language)
     if request.accept_mimetypes.best_match(["text/event-stream", "text/plain"]) == "text/plain":
-        return await _streaming(text_body(run), _TEXT_HEADERS)
-    return await _streaming(sse_body(run, writer().settings.heartbeat_s), sse.HEADERS)
+        return await _streaming(text_body(stream), _TEXT_HEADERS)
+    return await _streaming(sse_body(stream, service().settings.heartbeat_s), sse.HEADERS)
 
 
 @bp.post("/streaming/")
@@ -107,9 +107,9 @@ async def stream_message() -> Response:
 async def legacy_streaming() -> Response:
     """The original MessageBot route, kept for its clients: raw text chunks."""
     fields, language = await read_message_request()
-    run = await begin(fields, language)
+    stream = await begin(fields, language)
     # The original sent raw text under the SSE content type; its clients expect exactly that.
-    return await _streaming(text_body(run), sse.HEADERS)
+    return await _streaming(text_body(stream), sse.HEADERS)
 
 
 @bp.get("/healthz")
@@ -117,9 +117,9 @@ async def legacy_streaming() -> Response:
 async def healthz() -> dict[str, str]:
     """Say that the service is up, and which provider and model it uses; with REDIS_URL,
     whether Redis answers (`ok` or `unreachable`: then rate limits are not enforced)."""
-    provider = writer().provider
+    provider = service().provider
     body = {"status": "ok", "provider": provider.name, "model": provider.model}
-    stats = writer().stats
+    stats = service().stats
     if isinstance(stats, RedisStats):
         # Bounded: at once while Redis is known to be down, else a PING of at most 0.25 s.
         body["redis"] = await stats.redis.health()
@@ -130,4 +130,4 @@ async def healthz() -> dict[str, str]:
 @document_response(StatsResponse)
 async def stats() -> dict[str, object]:
     """Usage counters: messages generated, by provider, by outcome."""
-    return await writer().stats.snapshot()
+    return await service().stats.snapshot()
