@@ -1,93 +1,121 @@
-"""The one error type clients see, and the handlers that render every failure as JSON."""
+"""Every error a client can see: one table of codes (status and message), the one exception
+that carries them, and the handlers that render every failure as JSON."""
 
 from __future__ import annotations
 
+import enum
 import logging
 from typing import Any
 
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
-
-from .metrics import ERRORS
 
 log = logging.getLogger("messagebot")
 
-# Human messages for the SPEC's codes; a raise may give a more precise one.
-MESSAGES = {
-    "invalid_json": "The body must be a JSON object encoded as UTF-8.",
-    "unauthorized": "A valid API key is required.",
-    "too_large": "The body is larger than 16 KiB.",
-    "unsupported_media_type": "Send the body as application/json.",
-    "invalid_request": "Some fields are not valid.",
-    "rejected_by_model": "The model refused this request.",
-    "rate_limited": "Too many requests; try again later.",
-    "upstream_error": "The language model service failed; try again.",
-    "busy": "The model is busy; try again shortly.",
-    "upstream_timeout": "The language model did not answer in time.",
-    "server_shutdown": "The server is restarting; try again.",
-    "not_found": "There is nothing here.",
-    "method_not_allowed": "That method is not allowed here.",
-    "internal_error": "Something went wrong on our side.",
+#: Where an error answer leaves its code in the request's ASGI scope, for the request log
+#: (web/logs.py), which counts every request's error once.
+ERROR_SCOPE_KEY = "messagebot.error"
+
+
+class ErrorCode(enum.StrEnum):
+    """A stable code from the SPEC's table, with its HTTP status and the message it carries
+    unless a raise gives a more precise one. A member is the code's string itself."""
+
+    status: int
+    default_message: str
+
+    def __new__(cls, code: str, status: int, message: str) -> ErrorCode:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.status = status
+        member.default_message = message
+        return member
+
+    # The SPEC's codes.
+    INVALID_JSON = "invalid_json", 400, "The body must be a JSON object encoded as UTF-8."
+    UNAUTHORIZED = "unauthorized", 401, "A valid API key is required."
+    TOO_LARGE = "too_large", 413, "The body is larger than 16 KiB."
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415, "Send the body as application/json."
+    INVALID_REQUEST = "invalid_request", 422, "Some fields are not valid."
+    REJECTED_BY_MODEL = "rejected_by_model", 422, "The model refused this request."
+    RATE_LIMITED = "rate_limited", 429, "Too many requests; try again later."
+    UPSTREAM_ERROR = "upstream_error", 502, "The language model service failed; try again."
+    BUSY = "busy", 503, "The model is busy; try again shortly."
+    UPSTREAM_TIMEOUT = "upstream_timeout", 504, "The language model did not answer in time."
+    # Where the SPEC is silent: shutdown, routing, our own failures, and the form page.
+    SERVER_SHUTDOWN = "server_shutdown", 503, "The server is restarting; try again."
+    NOT_FOUND = "not_found", 404, "There is nothing here."
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405, "That method is not allowed here."
+    INTERNAL_ERROR = "internal_error", 500, "Something went wrong on our side."
+    BAD_FORM = "bad_form", 400, "The form could not be read; try again."
+    EXPIRED_FORM = "expired_form", 401, "The page has expired; reload it and try again."
+
+
+#: The codes of Quart's own HTTP errors (no route, wrong method, a body too large…); any
+#: other 4xx of theirs is `invalid_request` and any 5xx `internal_error`, with their status.
+_FOR_HTTP_STATUS = {
+    code.status: code
+    for code in (
+        ErrorCode.INVALID_JSON,
+        ErrorCode.UNAUTHORIZED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.METHOD_NOT_ALLOWED,
+        ErrorCode.TOO_LARGE,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode.RATE_LIMITED,
+    )
 }
-
-
-_STATUS = {
-    "upstream_error": 502,
-    "busy": 503,
-    "server_shutdown": 503,
-    "upstream_timeout": 504,
-    "rejected_by_model": 422,
-}
-
-
-def status_for(code: str) -> int:
-    """The HTTP status for a failure that happened after the provider accepted the request."""
-    return _STATUS.get(code, 502)
 
 
 class APIError(Exception):
-    """An error with an HTTP status and a stable code from the SPEC's table."""
+    """An error answer: its code, a message for people, and what else the client needs."""
 
     def __init__(
         self,
-        status: int,
-        code: str,
+        code: ErrorCode,
         message: str | None = None,
         *,
         fields: dict[str, str] | None = None,
         retry_after: int | None = None,
+        status: int | None = None,
     ) -> None:
-        self.status = status
         self.code = code
-        self.message = message or MESSAGES.get(code, code)
+        #: The code's own status, unless this is an HTTP error of Quart's with another one.
+        self.status = status or code.status
+        self.message = message or code.default_message
         self.fields = fields
         self.retry_after = retry_after
         super().__init__(f"{code}: {self.message}")
 
+    @classmethod
+    def from_http(cls, error: HTTPException) -> APIError:
+        status = error.code or 500
+        fallback = ErrorCode.INTERNAL_ERROR if status >= 500 else ErrorCode.INVALID_REQUEST
+        retry_after = getattr(error, "retry_after", None)  # web/ratelimit.py's RateLimited
+        return cls(
+            _FOR_HTTP_STATUS.get(status, fallback),
+            retry_after=retry_after if isinstance(retry_after, int) else None,
+            status=status,
+        )
+
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        error: dict[str, Any] = {"code": self.code.value, "message": self.message}
         if self.fields:
             error["fields"] = self.fields
         return {"error": error}
 
+    def note(self) -> None:
+        """Note the code for the request log, which counts every error answer once."""
+        if has_request_context():
+            request.scope[ERROR_SCOPE_KEY] = self.code  # type: ignore[literal-required]
+
     def response(self) -> Response:
-        ERRORS.labels(self.code).inc()
+        self.note()
         response = jsonify(self.body())
         response.status_code = self.status
         if self.retry_after is not None:
             response.headers["Retry-After"] = str(self.retry_after)
         return response
-
-
-_HTTP_CODES = {
-    400: "invalid_json",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-}
 
 
 def init_app(app: Quart) -> None:
@@ -97,11 +125,8 @@ def init_app(app: Quart) -> None:
 
     @app.errorhandler(HTTPException)
     async def handle_http_exception(error: HTTPException) -> Response:
-        status = error.code or 500
-        code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "invalid_request")
-        retry_after = getattr(error, "retry_after", None)  # limits.RateLimited
-        response = APIError(status, code, retry_after=retry_after).response()
-        if status == 405:
+        response = APIError.from_http(error).response()
+        if error.code == 405:
             allow = dict(error.get_headers()).get("Allow")
             if allow:
                 response.headers["Allow"] = allow
@@ -110,4 +135,4 @@ def init_app(app: Quart) -> None:
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:
         log.exception("unhandled error")
-        return APIError(500, "internal_error").response()
+        return APIError(ErrorCode.INTERNAL_ERROR).response()

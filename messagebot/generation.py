@@ -18,7 +18,7 @@ from typing import Any
 
 from . import metrics
 from .config import Settings
-from .errors import APIError
+from .errors import APIError, ErrorCode
 from .providers import Generation, Provider
 from .stats import Stats
 from .text.pipeline import MessageText
@@ -52,7 +52,7 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    code: str
+    code: ErrorCode
     message: str
 
 
@@ -92,12 +92,14 @@ class GenerationService:
 
     def _interrupt_all(self) -> None:
         for stream in list(self.active):
-            stream.interrupt(Failure("server_shutdown", "The server is restarting; try again."))
+            stream.interrupt(
+                Failure(ErrorCode.SERVER_SHUTDOWN, ErrorCode.SERVER_SHUTDOWN.default_message)
+            )
 
     async def begin(self, request: MessageRequest, language: str) -> MessageStream:
         """Return once the provider accepted the request; raise APIError (no stream) if not."""
         if self.shutting_down:
-            raise APIError(503, "server_shutdown", retry_after=5)
+            raise APIError(ErrorCode.SERVER_SHUTDOWN, retry_after=5)
         prompt = build_prompt(request, language, self.provider.prompt_style)
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -105,8 +107,8 @@ class GenerationService:
             async with asyncio.timeout(self.settings.first_token_timeout_s):
                 generation = await self.provider.open(prompt)
         except TimeoutError:
-            await self.stats.record(self.provider.name, "upstream_timeout")
-            raise APIError(504, "upstream_timeout") from None
+            await self.stats.record(self.provider.name, ErrorCode.UPSTREAM_TIMEOUT)
+            raise APIError(ErrorCode.UPSTREAM_TIMEOUT) from None
         except APIError as error:
             await self.stats.record(self.provider.name, error.code)
             raise
@@ -168,13 +170,19 @@ class MessageStream:
         self._started = started
         self._first_deadline = started + settings.first_token_timeout_s
         self._end_deadline = started + settings.generation_timeout_s
-        #: How it ended (stop, length, or an error code) and its token counts, once known.
+        #: How it ended (stop, length, cancelled, or an ErrorCode) and its token counts, once
+        #: known.
         self.outcome: str | None = None
         self.usage: dict[str, Any] | None = None
-        self._interrupted: str | None = None
+        self._interrupted: ErrorCode | None = None
         self._task = asyncio.create_task(self._produce())
         service.active.add(self)
         metrics.STREAMS.inc()
+
+    @property
+    def error(self) -> ErrorCode | None:
+        """The error that ended the message, if one did."""
+        return self.outcome if isinstance(self.outcome, ErrorCode) else None
 
     def _put(self, item: Event) -> None:
         self._items.append(item)
@@ -201,8 +209,6 @@ class MessageStream:
             self._service.active.discard(self)
             metrics.STREAMS.dec()
             metrics.MESSAGES.labels(self.start.provider, outcome).inc()
-            if outcome not in ("stop", "length", "cancelled"):
-                metrics.ERRORS.labels(outcome).inc()
             if self.usage and self.usage.get("completion_tokens"):
                 metrics.TOKENS.labels(self.start.provider).inc(self.usage["completion_tokens"])
             await self._service.stats.record(self.start.provider, outcome)
@@ -233,7 +239,7 @@ class MessageStream:
                     self._emit(self._text.finish(), parts)
         except TimeoutError:
             return Failure(
-                "upstream_timeout",
+                ErrorCode.UPSTREAM_TIMEOUT,
                 "The model did not start writing in time."
                 if first
                 else "The message took too long to write.",
@@ -242,7 +248,7 @@ class MessageStream:
             return Failure(error.code, error.message)
         except Exception:
             log.exception("generation failed")
-            return Failure("upstream_error", "The message could not be written.")
+            return Failure(ErrorCode.UPSTREAM_ERROR, "The message could not be written.")
         message = "".join(parts)
         return Done(
             self.start.id,

@@ -21,6 +21,8 @@ from prometheus_client import multiprocess as _multiprocess
 from quart import Blueprint, Response
 from quart_schema import hide
 
+from .errors import ErrorCode
+
 # Every label value comes from a closed set, so that no client can make a new time series
 # (each one costs memory in every worker, a file's worth under PROMETHEUS_MULTIPROC_DIR, and
 # bytes in every scrape). A value outside its set is counted as `other`.
@@ -35,27 +37,8 @@ STATUSES = frozenset(
     | {500, 502, 503, 504}
 )
 PROVIDERS = frozenset({"openai", "local"})
-#: The error codes (SPEC: Errors, and errors.MESSAGES; a test checks that they agree).
-CODES = frozenset(
-    {
-        "invalid_json",
-        "unauthorized",
-        "too_large",
-        "unsupported_media_type",
-        "invalid_request",
-        "rejected_by_model",
-        "rate_limited",
-        "upstream_error",
-        "busy",
-        "upstream_timeout",
-        "server_shutdown",
-        "not_found",
-        "method_not_allowed",
-        "internal_error",
-        "bad_form",
-        "expired_form",
-    }
-)
+#: The error codes (SPEC: Errors): errors.ErrorCode's.
+CODES = frozenset(code.value for code in ErrorCode)
 #: How a generation ended: its finish_reason, the client leaving, or an error code.
 OUTCOMES = frozenset({"stop", "length", "cancelled"}) | CODES
 _STATUS_LABELS = {status: str(status) for status in STATUSES}

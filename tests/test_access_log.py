@@ -71,3 +71,25 @@ async def test_paths_reach_the_log_escaped(fake: FakeUpstream, access_lines: lis
         # …that is still JSON with the path as it was.
         assert json.loads(line)["path"] == path
     assert "/plain/\ud55c" in access_lines[-1]
+
+
+async def test_a_failed_request_logs_its_error_code(
+    fake: FakeUpstream, access_lines: list[str]
+) -> None:
+    """The code the client was told: of an error answer, or of the error event that ended its
+    stream; a request that went well has none."""
+    import httpx
+
+    body = {"name": "Minji", "relation": "wife", "reason": "birthday"}
+    async with running(openai_env(fake)) as server, httpx.AsyncClient() as client:
+        access_lines.clear()
+        await client.post(f"{server.url}/v1/messages", json={"relation": ""})
+        await client.post(f"{server.url}/v1/messages", json=body)
+        dropped = {**body, "reason": "birthday [[fake drop_after=2]]"}
+        await client.post(f"{server.url}/v1/messages/stream", json=dropped)
+        await wait_until(lambda: len(access_lines) >= 3, within=5, what="log lines")
+    invalid, fine, failed_stream = (json.loads(line) for line in access_lines[:3])
+    assert (invalid["status"], invalid["error"]) == (422, "invalid_request")
+    assert fine["status"] == 200 and "error" not in fine
+    assert (failed_stream["status"], failed_stream["error"]) == (200, "upstream_error")
+    assert failed_stream["finish_reason"] == "upstream_error"

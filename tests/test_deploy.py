@@ -299,14 +299,22 @@ async def test_metrics_count_requests_errors_and_streams(fake: FakeUpstream) -> 
             f"{server.url}/v1/messages", json={**SECRET, "reason": "x [[fake status=429]]"}
         )
         await client.post(f"{server.url}/v1/messages", json={"relation": ""})
+        # A message that fails after it began is one error however it is told: a JSON error
+        # answer, or the SSE stream's error event (each once, not once more for the stream).
+        dropped = {**SECRET, "reason": "x [[fake drop_after=2]]"}
+        await client.post(f"{server.url}/v1/messages", json=dropped)
+        await client.post(f"{server.url}/v1/messages/stream", json=dropped)
+        await client.get(f"{server.url}/no-such-page")
         growth = (
             (
                 'messagebot_requests_total{method="POST",route="/v1/messages/stream",status="200"}',
-                1,
+                2,
             ),
             ('messagebot_errors_total{code="busy"}', 1),
             ('messagebot_errors_total{code="invalid_request"}', 1),
-            ("messagebot_time_to_first_token_seconds_count", 1),
+            ('messagebot_errors_total{code="upstream_error"}', 2),
+            ('messagebot_errors_total{code="not_found"}', 1),
+            ("messagebot_time_to_first_token_seconds_count", 3),
         )
 
         # A request is counted once its response has ended, and a stream leaves the

@@ -163,6 +163,6 @@ def assert_closed(text: str, routes: set[str]) -> None:
 
 def test_every_error_code_has_its_own_label_value() -> None:
     """A code the service can answer with is counted under its name, not as `other`."""
-    assert set(errors.MESSAGES) <= metrics.CODES
+    assert {code.value for code in errors.ErrorCode} <= metrics.CODES
     assert {"stop", "length", "cancelled"} <= metrics.OUTCOMES
     assert metrics.CODES <= metrics.OUTCOMES

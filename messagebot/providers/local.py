@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError, Settings
-from ..errors import APIError
+from ..errors import APIError, ErrorCode
 from ..text.prompts import Prompt, PromptStyle
 
 log = logging.getLogger("messagebot.local")
@@ -207,7 +207,7 @@ class LocalGeneration:
         while (item := await self._items.get()) is not None:
             if isinstance(item, BaseException):
                 log.error("local generation failed: %s", type(item).__name__)
-                raise APIError(502, "upstream_error", "The local model failed to write.")
+                raise APIError(ErrorCode.UPSTREAM_ERROR, "The local model failed to write.")
             yield item
 
     async def aclose(self) -> None:
@@ -285,8 +285,7 @@ class LocalProvider:
         if self.pending >= self.settings.local_queue_size:
             # Each waiting generation takes a few seconds on this model.
             raise APIError(
-                503,
-                "busy",
+                ErrorCode.BUSY,
                 "The local model is busy; try again shortly.",
                 retry_after=max(1, 2 * self.pending),
             )

@@ -20,7 +20,7 @@ from openai import AsyncOpenAI
 from yarl import URL
 
 from ..config import Settings
-from ..errors import APIError
+from ..errors import APIError, ErrorCode
 from ..text.prompts import Prompt, PromptStyle
 from ..web.sse import dumps
 from .transport import Upstream
@@ -63,19 +63,18 @@ def status_error(status: int, headers: CIMultiDictProxy[str]) -> APIError:
     """The one table from an upstream's error status to our error (SPEC: Errors)."""
     if status == 429:
         return APIError(
-            503,
-            "busy",
+            ErrorCode.BUSY,
             "The language model service is busy; try again shortly.",
             retry_after=parse_retry_after(headers.get("retry-after")),
         )
     if status == 400:
-        return APIError(422, "rejected_by_model")
+        return APIError(ErrorCode.REJECTED_BY_MODEL)
     if status in (401, 403):
         log.error("upstream refused our credentials (HTTP %d)", status)
         return APIError(
-            502, "upstream_error", "The language model service refused our credentials."
+            ErrorCode.UPSTREAM_ERROR, "The language model service refused our credentials."
         )
-    return APIError(502, "upstream_error", f"The language model service failed (HTTP {status}).")
+    return APIError(ErrorCode.UPSTREAM_ERROR, f"The language model service failed (HTTP {status}).")
 
 
 class _Retryable(Exception):
@@ -95,9 +94,9 @@ def upstream_error(exc: Exception) -> APIError:
     if isinstance(exc, aiohttp.ClientError | TimeoutError):
         # TimeoutError here is aiohttp's read timeout; our own deadlines are told apart
         # before this (generation.py).
-        return APIError(502, "upstream_error", _DROPPED)
+        return APIError(ErrorCode.UPSTREAM_ERROR, _DROPPED)
     log.warning("upstream sent a broken reply (%s)", type(exc).__name__)
-    return APIError(502, "upstream_error", "The language model service sent a broken reply.")
+    return APIError(ErrorCode.UPSTREAM_ERROR, "The language model service sent a broken reply.")
 
 
 class OpenAIGeneration:
@@ -136,7 +135,7 @@ class OpenAIGeneration:
             raise upstream_error(exc) from exc
         # It ended without [DONE] or a finish_reason: it was cut.
         if not self._finished:
-            raise APIError(502, "upstream_error", _DROPPED)
+            raise APIError(ErrorCode.UPSTREAM_ERROR, _DROPPED)
 
     def _parse(self, lines: list[bytes], texts: list[str]) -> bool:
         """Add the text of these SSE lines to `texts`; True once `data: [DONE]` is seen."""
@@ -151,7 +150,8 @@ class OpenAIGeneration:
                 raise ValueError("a chunk that is not a JSON object")
             if chunk.get("error"):
                 raise APIError(
-                    502, "upstream_error", "The language model service reported an error mid-way."
+                    ErrorCode.UPSTREAM_ERROR,
+                    "The language model service reported an error mid-way.",
                 )
             usage = chunk.get("usage")
             if usage:
@@ -252,15 +252,15 @@ class OpenAIProvider:
         try:
             response = await self._http.post(self._url, self._headers, body)
         except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
-            raise _Retryable(APIError(504, "upstream_timeout")) from exc
+            raise _Retryable(APIError(ErrorCode.UPSTREAM_TIMEOUT)) from exc
         except aiohttp.ClientError as exc:
-            raise _Retryable(APIError(502, "upstream_error", _DROPPED)) from exc
+            raise _Retryable(APIError(ErrorCode.UPSTREAM_ERROR, _DROPPED)) from exc
         if 200 <= response.status < 300:
             return response
         try:
             await response.read()  # so that the connection can serve the next message
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise _Retryable(APIError(502, "upstream_error", _DROPPED)) from exc
+            raise _Retryable(APIError(ErrorCode.UPSTREAM_ERROR, _DROPPED)) from exc
         finally:
             response.release()
         error = status_error(response.status, response.headers)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from quart import Blueprint, Response, current_app, request
 from quart_schema import document_request, document_response
 
-from ..errors import APIError, status_for
+from ..errors import APIError, ErrorCode
 from ..generation import Delta, Done, GenerationService, Heartbeat, MessageStream
 from ..stats import RedisStats
 from . import logs, sse
@@ -34,7 +34,7 @@ async def begin(fields: MessageRequest, language: str) -> MessageStream:
 async def read_message_request() -> tuple[MessageRequest, str]:
     """The request's fields and the message language, or a 4xx APIError."""
     if request.mimetype != "application/json":
-        raise APIError(415, "unsupported_media_type")
+        raise APIError(ErrorCode.UNSUPPORTED_MEDIA_TYPE)
     data = parse_json_object(
         await request.get_data(cache=False, as_text=False, parse_form_data=False)
     )
@@ -82,7 +82,7 @@ async def create_message() -> tuple[dict[str, object], int]:
     stream = await begin(fields, language)
     outcome = await stream.result()
     if not isinstance(outcome, Done):
-        raise APIError(status_for(outcome.code), outcome.code, outcome.message)
+        raise APIError(outcome.code, outcome.message)
     body = asdict(outcome)
     body.update(language=language, model=stream.start.model, provider=stream.start.provider)
     return body, 200

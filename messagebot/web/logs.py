@@ -24,7 +24,8 @@ from hypercorn.typing import (
     Scope,
 )
 
-from ..metrics import REQUESTS, method_label, status_label
+from ..errors import ERROR_SCOPE_KEY
+from ..metrics import ERRORS, REQUESTS, method_label, status_label
 
 SCOPE_KEY = "messagebot.log"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -177,6 +178,12 @@ class RequestLog:
                     tokens=usage.get("completion_tokens"),
                     finish_reason=stream.outcome or "cancelled",
                 )
+            # The error the client was told, once: an error answer (noted by APIError), else
+            # the error event that ended its stream.
+            error = scope.get(ERROR_SCOPE_KEY) or (stream.error if stream is not None else None)
+            if error is not None:
+                record["error"] = str(error)
+                ERRORS.labels(record["error"]).inc()
             access.info(safe_json(record))
             REQUESTS.labels(
                 method_label(record["method"]),

@@ -16,7 +16,7 @@ from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 from werkzeug.exceptions import HTTPException
 
-from ..errors import APIError, status_for
+from ..errors import APIError, ErrorCode
 from ..generation import Done
 from ..paths import data_dir
 from .api import begin, service
@@ -148,8 +148,10 @@ async def render_page(
         token=issue_page_token(service().settings.secret_key),
     )
     response = Response(page, status, content_type="text/html; charset=utf-8")
-    if error is not None and error.retry_after is not None:
-        response.headers["Retry-After"] = str(error.retry_after)
+    if error is not None:
+        error.note()
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
     if remember:
         response.set_cookie(LANG_COOKIE, ui, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
@@ -168,15 +170,12 @@ async def page_error(error: Exception) -> Response:
         problem = error
     elif isinstance(error, HTTPException):
         # The rate limiter's 429, or a broken or oversized form body: no field to point at.
-        status = error.code or 500
-        code = {413: "too_large", 429: "rate_limited"}.get(status, "bad_form")
-        retry_after = getattr(error, "retry_after", None)
-        problem = APIError(
-            status, code, retry_after=retry_after if isinstance(retry_after, int) else None
-        )
+        problem = APIError.from_http(error)
+        if problem.code not in (ErrorCode.TOO_LARGE, ErrorCode.RATE_LIMITED):
+            problem = APIError(ErrorCode.BAD_FORM, status=problem.status)
     else:
         log.exception("the page failed")
-        problem = APIError(500, "internal_error")
+        problem = APIError(ErrorCode.INTERNAL_ERROR)
     return await render_page(problem.status, error=problem)
 
 
@@ -198,13 +197,13 @@ async def write_without_javascript() -> Response:
         if settings.api_keys and not verify_page_token(
             settings.secret_key, form.get("page_token", "")
         ):
-            raise APIError(401, "expired_form")
+            raise APIError(ErrorCode.EXPIRED_FORM)
         fields = validate_fields({key: value for key, value in values.items() if value.strip()})
         language = resolve_language(fields, request.headers.get("Accept-Language"))
         stream = await begin(fields, language)
         outcome = await stream.result()
         if not isinstance(outcome, Done):
-            raise APIError(status_for(outcome.code), outcome.code, outcome.message)
+            raise APIError(outcome.code, outcome.message)
     except APIError as error:
         return await render_page(error.status, values=values, error=error, chosen_ui=chosen_ui)
     return await render_page(

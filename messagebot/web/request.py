@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from ..errors import APIError
+from ..errors import APIError, ErrorCode
 from ..text.language import detect_language, from_accept_language, normalise_tag
 
 MAX_BODY_BYTES = 16 * 1024
@@ -116,11 +116,11 @@ def _constant(name: str) -> Any:
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     """Decode a body strictly: UTF-8, standard JSON, one object, no duplicate keys."""
     if len(raw) > MAX_BODY_BYTES:
-        raise APIError(413, "too_large")
+        raise APIError(ErrorCode.TOO_LARGE)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise APIError(400, "invalid_json", "The body is not valid UTF-8.") from None
+        raise APIError(ErrorCode.INVALID_JSON, "The body is not valid UTF-8.") from None
     try:
         data = json.loads(
             text,
@@ -130,11 +130,11 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
             parse_constant=_constant,
         )
     except _DuplicateKey as exc:
-        raise APIError(400, "invalid_json", f"The key {exc} appears twice.") from None
+        raise APIError(ErrorCode.INVALID_JSON, f"The key {exc} appears twice.") from None
     except (ValueError, RecursionError):
-        raise APIError(400, "invalid_json", "The body is not valid JSON.") from None
+        raise APIError(ErrorCode.INVALID_JSON, "The body is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise APIError(400, "invalid_json", "The body must be a JSON object.")
+        raise APIError(ErrorCode.INVALID_JSON, "The body must be a JSON object.")
     return data
 
 
@@ -147,7 +147,7 @@ def validate_fields(data: dict[str, Any]) -> MessageRequest:
         for error in exc.errors(include_url=False):
             where = str(error["loc"][0]) if error["loc"] else "body"
             fields.setdefault(where, _describe(error))
-        raise APIError(422, "invalid_request", fields=fields) from None
+        raise APIError(ErrorCode.INVALID_REQUEST, fields=fields) from None
 
 
 def _describe(error: Any) -> str:

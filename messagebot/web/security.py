@@ -10,7 +10,7 @@ import logging
 from quart import Quart, Response, current_app, g, request
 
 from ..config import Settings
-from ..errors import APIError
+from ..errors import APIError, ErrorCode
 
 log = logging.getLogger("messagebot.security")
 
@@ -103,7 +103,7 @@ async def require_key() -> None:
         if verify_page_token(config.secret_key, token):
             g.page_token = True  # ratelimit.py: the page's budget, not a key's
             return
-    raise APIError(401, "unauthorized")
+    raise APIError(ErrorCode.UNAUTHORIZED)
 
 
 async def security_headers(response: Response) -> Response:
