@@ -63,7 +63,7 @@ def _instrument() -> None:
     from hypercorn.protocol import h11, http_stream
 
     from messagebot.providers import transport
-    from messagebot.web import api, logs
+    from messagebot.web import api, request_log
 
     handle = h11.H11Protocol.handle
 
@@ -96,7 +96,7 @@ def _instrument() -> None:
 
     http_stream.HTTPStream.app_send = to_server  # type: ignore[method-assign]
 
-    _wrap(logs.RequestLog, "__call__", "app called")
+    _wrap(request_log.RequestLog, "__call__", "app called")
     _wrap(quart.Quart, "dispatch_request", "route")
     _wrap(api, "begin", "generation begun")
     _wrap(transport.Upstream, "post", "to aiohttp")

@@ -14,7 +14,7 @@ from .generation import GenerationService
 from .paths import data_dir
 from .providers import make_provider
 from .stats import MemoryStats, RedisStats, Stats
-from .web import api, cors, docs, logs, page, ratelimit, security
+from .web import api, cors, docs, page, ratelimit, request_log, security
 from .web.request import MAX_BODY_BYTES
 
 __version__ = "0.1.0"
@@ -72,5 +72,5 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(docs.bp)
     app.register_blueprint(metrics.bp)
     routes = {rule.rule for rule in app.url_map.iter_rules()}
-    app.asgi_app = logs.RequestLog(app.asgi_app, routes)  # type: ignore[method-assign]
+    app.asgi_app = request_log.RequestLog(app.asgi_app, routes)  # type: ignore[method-assign]
     return app

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger("messagebot")
 
 #: Where an error answer leaves its code in the request's ASGI scope, for the request log
-#: (web/logs.py), which counts every request's error once.
+#: (web/request_log.py), which counts every request's error once.
 ERROR_SCOPE_KEY = "messagebot.error"
 
 

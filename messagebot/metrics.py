@@ -75,8 +75,8 @@ class ClosedLabels:
         )
 
 
-# Its labels are closed by logs.py: method_label, the matched route rule (else `unmatched`),
-# status_label.
+# Its labels are closed by web/request_log.py: method_label, the matched route rule (else
+# `unmatched`), status_label.
 REQUESTS = Counter("messagebot_requests", "HTTP requests answered", ["method", "route", "status"])
 STREAMS = Gauge(
     "messagebot_generations_in_flight", "Generations being written now", multiprocess_mode="livesum"

@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
 from messagebot.fake_upstream import FakeUpstream
-from messagebot.web.tokens import verify_page_token
+from messagebot.web.page_token import verify_page_token
 
 from .helpers import Server, fake_log, openai_env, running, wait_for_record, wait_until
 

@@ -13,7 +13,7 @@ import pytest
 from messagebot import create_app
 from messagebot.config import ConfigError, Settings
 from messagebot.fake_upstream import FakeUpstream
-from messagebot.web.tokens import issue_page_token
+from messagebot.web.page_token import issue_page_token
 
 from .helpers import openai_env, running
 from .redis_server import RedisServer

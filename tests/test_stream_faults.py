@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from messagebot.fake_upstream import SPLITS, TEXTS, FakeUpstream
-from messagebot.generation import Writer
+from messagebot.generation import GenerationService
 
 from .helpers import (
     Server,
@@ -37,7 +37,7 @@ def assert_one_ending(result: StreamResult, ending: str) -> None:
     assert names[-1] == ending
 
 
-def writer_of(server: Server) -> Writer:
+def service_of(server: Server) -> GenerationService:
     return server.app.extensions["messagebot"]  # type: ignore[no-any-return]
 
 
@@ -69,8 +69,8 @@ async def test_client_leaving_closes_the_upstream_at_once(
     record = await wait_for_record(client, fake, tag, "client_closed")
     assert record["ended"] - left < 0.25, record["ended"] - left
     assert record["sent"] < 200
-    writer = writer_of(server)
-    await wait_until(lambda: not writer.active, within=5, what="no generation in flight")
+    service = service_of(server)
+    await wait_until(lambda: not service.active, within=5, what="no generation in flight")
 
 
 async def test_heartbeat_while_the_model_is_slow(

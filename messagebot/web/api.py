@@ -11,7 +11,7 @@ from quart_schema import document_request, document_response
 from ..errors import APIError, ErrorCode
 from ..generation import Delta, Done, GenerationService, Heartbeat, MessageStream
 from ..stats import RedisStats
-from . import logs, sse
+from . import request_log, sse
 from .request import MessageRequest, parse_json_object, resolve_language, validate_fields
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
 
@@ -25,7 +25,7 @@ def service() -> GenerationService:
 async def begin(fields: MessageRequest, language: str) -> MessageStream:
     """Start a generation for this request, noted for the request log."""
     stream = await service().begin(fields, language)
-    record: dict[str, object] | None = request.scope.get(logs.SCOPE_KEY)  # type: ignore[assignment]
+    record: dict[str, object] | None = request.scope.get(request_log.SCOPE_KEY)  # type: ignore[assignment]
     if record is not None:
         record["stream"] = stream
     return stream

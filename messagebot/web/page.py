@@ -20,8 +20,8 @@ from ..errors import APIError, ErrorCode
 from ..generation import Done
 from ..paths import data_dir
 from .api import begin, service
+from .page_token import issue_page_token, verify_page_token
 from .request import resolve_language, validate_fields
-from .tokens import issue_page_token, verify_page_token
 
 log = logging.getLogger("messagebot.web")
 

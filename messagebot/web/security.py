@@ -98,7 +98,7 @@ async def require_key() -> None:
         and request.method == "POST"
         and request.endpoint in PAGE_TOKEN_ENDPOINTS
     ):
-        from .tokens import verify_page_token
+        from .page_token import verify_page_token
 
         if verify_page_token(config.secret_key, token):
             g.page_token = True  # ratelimit.py: the page's budget, not a key's

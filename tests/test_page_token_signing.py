@@ -7,7 +7,7 @@ import time
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from messagebot.web.tokens import issue_page_token, verify_page_token
+from messagebot.web.page_token import issue_page_token, verify_page_token
 
 SECRET = "s3cret-for-tests"
 
