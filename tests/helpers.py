@@ -7,7 +7,9 @@ import contextlib
 import inspect
 import json
 import os
+import re
 import socket
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -207,14 +209,18 @@ async def wait_until_up(client: httpx.AsyncClient, url: str, within: float = 20)
             await asyncio.sleep(0.1)
 
 
-async def worker_processes(pid: int) -> int:
-    """How many worker processes Hypercorn (process `pid`) has spawned so far."""
+async def worker_pids(pid: int) -> list[int]:
+    """The worker processes Hypercorn (process `pid`) has spawned so far."""
     ps = await asyncio.create_subprocess_exec(
-        "ps", "--ppid", str(pid), "-o", "args=", stdout=asyncio.subprocess.PIPE
+        "ps", "--ppid", str(pid), "-o", "pid=,args=", stdout=asyncio.subprocess.PIPE
     )
     listing, _ = await ps.communicate()
     # Hypercorn's workers, besides multiprocessing's resource tracker.
-    return listing.decode().count("multiprocessing.spawn")
+    return [
+        int(line.split()[0])
+        for line in listing.decode().splitlines()
+        if "multiprocessing.spawn" in line
+    ]
 
 
 def openai_env(fake: FakeUpstream, **extra: str) -> dict[str, str]:
@@ -245,3 +251,67 @@ def connections_by_process(port: int, pids: list[int], *, remote: bool) -> Count
         if int(address.rsplit(":", 1)[1], 16) == port and fields[3] == "01" and fields[9] in inodes:
             held[inodes[fields[9]]] += 1  # 01: ESTABLISHED
     return held
+
+
+@contextlib.asynccontextmanager
+async def hypercorn(
+    env: Mapping[str, str], workers: int, log_path: Path
+) -> AsyncIterator[tuple[int, list[int]]]:
+    """`hypercorn --workers N` as the Procfile runs it, in a process of its own (so with its
+    own metrics, none of other tests'); yields its port once every worker serves, and the
+    workers' pids. Its log goes to `log_path`, for a failing test to show."""
+    port = free_port()
+    log = log_path.open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "uvloop",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "messagebot:create_app()",
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=log,
+    )
+    log.close()
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await wait_until_up(client, f"http://127.0.0.1:{port}")
+
+        async def all_workers() -> list[int] | None:
+            pids = await worker_pids(process.pid)
+            return pids if len(pids) == workers else None
+
+        pids = await wait_until(all_workers, within=20, every=0.1, what=f"{workers} workers")
+        seen: set[int] = set()
+
+        async def every_worker_serving() -> bool:
+            # A worker accepts connections once it has started: open one, see who holds it.
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                await writer.drain()
+                await reader.readuntil(b"\r\n\r\n")  # answered: accepted
+                seen.update(connections_by_process(port, pids, remote=False))
+            finally:
+                writer.close()
+            return len(seen) == workers
+
+        await wait_until(every_worker_serving, within=30, every=0.01, what="every worker serving")
+        yield port, pids
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 15)
+
+
+def status_counts(answers: list[bytes]) -> Counter[int]:
+    """How many raw HTTP/1.1 answers have each status; 0 counts those with no answer at all."""
+    statuses: Counter[int] = Counter()
+    for answer in answers:
+        match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
+        statuses[int(match.group(1)) if match else 0] += 1
+    return statuses

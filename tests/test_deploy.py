@@ -14,7 +14,7 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import free_port, openai_env, stream, wait_until, wait_until_up, worker_processes
+from .helpers import free_port, openai_env, stream, wait_until, wait_until_up, worker_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = {"name": "Zyxwname", "relation": "Qwertrel", "reason": "Plokreason"}
@@ -56,7 +56,7 @@ async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path:
             assert health.json()["status"] == "ok"
 
             async def both_workers() -> bool:
-                return await worker_processes(dyno.pid) == 2
+                return len(await worker_pids(dyno.pid)) == 2
 
             await wait_until(both_workers, within=20, every=0.1, what="two Hypercorn workers")
 

@@ -189,3 +189,45 @@ async def test_a_bad_directive_is_a_clear_refusal(fake: FakeUpstream) -> None:
     answer = b"".join(data for _, data in reads)
     assert answer.startswith(b"HTTP/1.1 400")
     assert b"split must be one of word, token, char" in answer
+
+
+async def test_the_openai_sdk_reads_the_fake_as_the_real_api() -> None:
+    """The fake speaks the API as the openai SDK understands it: its stream parses into the
+    SDK's chunk objects, and its error answers become the SDK's own exceptions, Retry-After
+    included. (The service itself reads the stream and maps the statuses on its own.)"""
+    import openai
+
+    fake = FakeUpstream(chunks=6, delay=0.0)
+    await fake.start()
+    client = openai.AsyncOpenAI(
+        api_key="sk-test",
+        base_url=fake.base_url,
+        max_retries=0,
+        http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
+    )
+
+    async def ask(directive: str = "") -> str:
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": f"A birthday message in English {directive}"}],
+            stream=True,
+        )
+        # The last chunk may carry only the usage, with no choice (as OpenAI's does).
+        pieces = [chunk.choices[0].delta.content async for chunk in stream if chunk.choices]
+        return "".join(piece or "" for piece in pieces)
+
+    try:
+        text = await ask("[[fake split=token lang=en]]")
+        assert text == "".join(pieces_for(TEXTS["en"], "token", 6))
+        with pytest.raises(openai.RateLimitError) as busy:
+            await ask("[[fake status=429 retry_after=7]]")
+        assert busy.value.response.headers["retry-after"] == "7"
+        with pytest.raises(openai.BadRequestError):
+            await ask("[[fake status=400]]")
+        with pytest.raises(openai.AuthenticationError):
+            await ask("[[fake status=401]]")
+        with pytest.raises(openai.InternalServerError):
+            await ask("[[fake status=500]]")
+    finally:
+        await client.close()
+        await fake.stop()

@@ -131,19 +131,24 @@ def cpu_seconds() -> float:
 async def test_a_client_leaving_stops_the_generation(local_server: Server) -> None:
     provider = provider_of(local_server)
     loop = asyncio.get_running_loop()
-    before = provider.stopped_early
+    before, judged = provider.stopped_early, provider.judged
     async with (
         httpx.AsyncClient(timeout=30) as own,
         own.stream(
             "POST", f"{local_server.url}/v1/messages/stream", json={**BODY, "max_length": 1000}
         ) as response,
     ):
-        # Leave once the generation has begun: best-of-3 (issue 17) sends the first delta
-        # only when the message is complete.
-        async for line in response.aiter_lines():
-            if line.startswith("event: start"):
-                break
+        # Leave once the model is writing: best-of-3 (issue 17) sends the first delta only
+        # when the message is complete, so wait for the model's thread to have taken it up
+        # (`judged` counts best-of-n generations begun), and a little more. Leaving at
+        # `event: start` could be before the thread began: it would then never start, and
+        # nothing would be stopped mid-way (a race this test lost on a busy machine).
+        lines = response.aiter_lines()
+        while not (await anext(lines)).startswith("event: start"):
+            pass
+        await wait_until(lambda: provider.judged > judged, within=10, what="the model writing")
         await asyncio.sleep(0.3)
+        await response.aclose()
     left = loop.time()
     await wait_until(lambda: not provider.pending, within=5, every=0.005, what="a free model")
     stopped_after = loop.time() - left

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import random
 import re
 import string
-import sys
-from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 
@@ -17,7 +14,7 @@ from messagebot import create_app, errors, metrics
 from messagebot.config import Settings
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import free_port, openai_env, wait_until, wait_until_up
+from .helpers import hypercorn, openai_env, wait_until
 
 BODY = {"relation": "wife", "reason": "birthday"}
 SERIES = re.compile(r"^(messagebot_\w+?)(?:_total|_count|_sum|_bucket)?\{([^}]*)\} ", re.M)
@@ -50,37 +47,12 @@ def requests_counted(text: str) -> float:
     )
 
 
-@contextlib.asynccontextmanager
-async def hypercorn(env: dict[str, str]) -> AsyncIterator[str]:
-    """The app in a Hypercorn process of its own: its own metrics, none of other tests'."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hypercorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "messagebot:create_app()",
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(timeout=10) as client:
-            await wait_until_up(client, url)
-        yield url
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 15)
-
-
 async def test_made_up_methods_and_paths_do_not_grow_metrics(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     rng = random.Random(15)
-    async with hypercorn(openai_env(fake)) as url:
-        port = int(url.rsplit(":", 1)[1])
+    async with hypercorn(openai_env(fake), 1, tmp_path / "server.log") as (port, _):
+        url = f"http://127.0.0.1:{port}"
         counted = 0
 
         async def scrape_once_counted() -> str:

@@ -4,13 +4,9 @@ sharing a real redis-server, and in memory. 50 requests leave 50 raw sockets at 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
 import signal
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -21,10 +17,11 @@ from messagebot.fake_upstream import FakeUpstream
 from .helpers import (
     connections_by_process,
     free_port,
+    hypercorn,
     openai_env,
     running,
+    status_counts,
     wait_until,
-    wait_until_up,
 )
 from .redis_server import RedisServer
 
@@ -34,73 +31,6 @@ BUDGET = 5
 # every 12 minutes), however slow the machine: exactly BUDGET may pass.
 LIMIT = f"{BUDGET}/hour"
 BODY = b'{"relation": "wife", "reason": "birthday"}'
-
-
-@contextlib.asynccontextmanager
-async def hypercorn(
-    env: dict[str, str], workers: int, log_path: Path
-) -> AsyncIterator[tuple[int, list[int]]]:
-    """`hypercorn --workers N` as the Procfile runs it; yields its port and its workers' pids.
-    Its log goes to `log_path`, for a failing test to show."""
-    port = free_port()
-    log = log_path.open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hypercorn",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "uvloop",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "messagebot:create_app()",
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=log,
-    )
-    log.close()
-    try:
-        async with httpx.AsyncClient(timeout=10) as client:
-            await wait_until_up(client, f"http://127.0.0.1:{port}")
-
-        async def all_workers() -> list[int] | None:
-            pids = await worker_pids(process.pid)
-            return pids if len(pids) == workers else None
-
-        pids = await wait_until(all_workers, within=20, every=0.1, what=f"{workers} workers")
-        seen: set[int] = set()
-
-        async def every_worker_serving() -> bool:
-            # A worker accepts connections once it has started: open one, see who holds it.
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            try:
-                writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                await writer.drain()
-                await reader.readuntil(b"\r\n\r\n")  # answered: accepted
-                seen.update(established_by_worker(port, pids))
-            finally:
-                writer.close()
-            return len(seen) == workers
-
-        await wait_until(every_worker_serving, within=30, every=0.01, what="every worker serving")
-        yield port, pids
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 15)
-
-
-async def worker_pids(pid: int) -> list[int]:
-    ps = await asyncio.create_subprocess_exec(
-        "ps", "--ppid", str(pid), "-o", "pid=,args=", stdout=asyncio.subprocess.PIPE
-    )
-    listing, _ = await ps.communicate()
-    # Hypercorn's workers, besides multiprocessing's resource tracker.
-    return [
-        int(line.split()[0])
-        for line in listing.decode().splitlines()
-        if "multiprocessing.spawn" in line
-    ]
 
 
 def established_by_worker(port: int, pids: list[int]) -> Counter[int]:
@@ -164,11 +94,7 @@ async def burst(
     finally:
         for _, writer in connections:
             writer.close()
-    statuses: Counter[int] = Counter()
-    for answer in answers:
-        match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
-        statuses[int(match.group(1)) if match else 0] += 1  # 0: no answer at all
-    return statuses, answers
+    return status_counts(answers), answers
 
 
 def header(answer: bytes, name: str) -> str | None:

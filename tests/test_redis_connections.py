@@ -5,7 +5,6 @@ counters) per worker on a real redis-server, during the burst and after it."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -14,9 +13,8 @@ from redis import asyncio as aioredis
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.redis_connection import MAX_CONNECTIONS
 
-from .helpers import connections_by_process, openai_env
+from .helpers import connections_by_process, hypercorn, openai_env, status_counts
 from .redis_server import RedisServer
-from .test_ratelimit_burst import hypercorn
 
 STREAMS = 200
 WORKERS = 2
@@ -45,13 +43,10 @@ async def stream_burst(port: int) -> Counter[int]:
     finally:
         for _, writer in connections:
             writer.close()
-    statuses: Counter[int] = Counter()
     for answer in answers:
-        match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
-        statuses[int(match.group(1)) if match else 0] += 1
         if answer.startswith(b"HTTP/1.1 200"):
             assert b"event: done" in answer, answer[-300:]
-    return statuses
+    return status_counts(answers)
 
 
 async def test_a_200_stream_burst_keeps_redis_connections_bounded(

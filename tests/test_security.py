@@ -13,7 +13,7 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import free_port, openai_env, running, wait_until, wait_until_up, worker_processes
+from .helpers import free_port, openai_env, running, wait_until, wait_until_up, worker_pids
 from .redis_server import RedisServer
 
 BODY = {"relation": "wife", "reason": "birthday"}
@@ -166,7 +166,7 @@ async def test_two_workers_share_one_limit_and_one_count(
         await wait_until_up(client, f"{url}")
 
         async def both_workers() -> bool:
-            return await worker_processes(process.pid) == 2
+            return len(await worker_pids(process.pid)) == 2
 
         await wait_until(both_workers, within=20, every=0.1, what="two Hypercorn workers")
         statuses = []
