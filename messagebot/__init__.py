@@ -6,7 +6,7 @@ import logging
 import os
 
 from quart import Quart
-from quart_schema import QuartSchema
+from quart_schema import APIKeySecurityScheme, HttpSecurityScheme, QuartSchema
 
 from . import errors, lifecycle, metrics
 from .config import Settings
@@ -40,6 +40,12 @@ def create_app(settings: Settings | None = None) -> Quart:
         redoc_ui_path=None,
         scalar_ui_path=None,
         swagger_ui_path=None,  # web/docs.py serves /docs from the app's own files
+        # The two ways to give a key (web/security.py), so that /docs can send one ("Authorize").
+        security_schemes={
+            "bearer": HttpSecurityScheme(scheme="bearer"),
+            "apiKey": APIKeySecurityScheme(in_="header", name="X-API-Key"),
+        },
+        security=[{"bearer": []}, {"apiKey": []}] if settings.api_keys else None,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     errors.init_app(app)

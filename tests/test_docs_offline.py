@@ -6,8 +6,10 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import ConsoleMessage, Route, expect
 
+from messagebot.fake_upstream import FakeUpstream
+
 from .browser import chromium
-from .helpers import Server
+from .helpers import Server, openai_env, running
 
 
 async def test_docs_render_in_chromium_with_no_request_outside_the_app(server: Server) -> None:
@@ -79,3 +81,33 @@ async def test_docs_policy_names_no_other_host_and_only_the_bundle_is_served(
     # The docs stay out of the API description.
     spec = (await client.get(f"{server.url}/openapi.json")).json()
     assert not any(path.startswith("/docs") for path in spec["paths"])
+
+
+async def test_try_it_out_sends_the_key_given_in_authorize(fake: FakeUpstream) -> None:
+    """With API keys set, /docs offers "Authorize" for both ways of giving a key, and "Try it
+    out" then sends it: the request is answered, not refused with 401."""
+    env = openai_env(fake, MESSAGEBOT_API_KEYS="k-docs")
+    async with running(env) as server, chromium() as browser:
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.goto(f"{server.url}/docs")
+        await page.locator("button.authorize").first.click()
+        bearer = page.locator(".auth-container form").filter(has=page.locator("#auth-bearer-value"))
+        await expect(page.locator("#api_key_value")).to_be_visible()  # X-API-Key, offered too
+        await bearer.locator("#auth-bearer-value").fill("k-docs")
+        await bearer.locator("button.modal-btn.authorize").click()
+        await page.locator(".close-modal").click()
+
+        operation = page.locator(".opblock-post").filter(
+            has=page.locator(".opblock-summary-path").get_by_text("/v1/messages", exact=True)
+        )
+        await operation.locator(".opblock-summary").click()
+        await operation.get_by_role("button", name="Try it out").click()
+        body = '{"name": "Minji", "relation": "wife", "reason": "birthday"}'
+        await operation.locator("textarea.body-param__text").fill(body)
+        async with page.expect_response(f"{server.url}/v1/messages") as answered:
+            await operation.get_by_role("button", name="Execute").click()
+        answer = await answered.value
+        assert answer.status == 200, await answer.text()
+        assert answer.request.headers["authorization"] == "Bearer k-docs"
+        await context.close()
