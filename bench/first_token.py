@@ -29,7 +29,7 @@ import sys
 import time
 from typing import Any
 
-import run as bench  # bench/ is this script's directory, so on sys.path
+import servers as bench  # bench/ is this script's directory, so on sys.path
 
 now = time.perf_counter
 _current: dict[str, float] | None = None
