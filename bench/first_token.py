@@ -199,7 +199,7 @@ def _measure(fake_port: int, rounds: int) -> dict[str, Any]:
 
     async def run() -> dict[str, Any]:
         stop = asyncio.Event()
-        server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+        server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
         await asyncio.sleep(1.0)
         job = {"kind": "ttft", "targets": targets, "rounds": rounds, "warmup": 20}
         proc = await asyncio.create_subprocess_exec(
