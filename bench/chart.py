@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from results import Results
 from servers import CHUNKS, DELAY
 
 
-def chart(results: dict[str, Any], path: Path) -> None:
+def chart(results: Results, path: Path) -> None:
     try:
         import matplotlib
 

@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from results import Profile, ProfileSummary
 from servers import PY, Server, batch
 
 
 def profile(
     srv: dict[str, Server], tgt: dict[str, Any], name: str, out: Path, per_worker: int
-) -> dict[str, Any] | None:
+) -> Profile | None:
     spy = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")
     if not Path(spy).exists():
         print("  (py-spy not installed: pip install -r bench/requirements.txt)")
@@ -44,8 +45,14 @@ def profile(
     if not raw.exists():
         return None
     summary = summarize_profile(raw)
-    summary["batch"] = {k: result[k] for k in ("requests", "errors", "server_cpu_ms_per_stream")}
-    return summary
+    return {
+        **summary,
+        "batch": {
+            "requests": result["requests"],
+            "errors": result["errors"],
+            "server_cpu_ms_per_stream": result["server_cpu_ms_per_stream"],
+        },
+    }
 
 
 # Who a sample's CPU belongs to: the innermost frame from one of these packages (so stdlib
@@ -156,7 +163,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-def summarize_profile(raw: Path) -> dict[str, Any]:
+def summarize_profile(raw: Path) -> ProfileSummary:
     self_cat: dict[str, int] = {}
     incl_cat: dict[str, int] = {}
     self_fn: dict[str, int] = {}

@@ -3,12 +3,11 @@ the local provider, and (with --profile) CPU by owner and stage."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from results import Results
 from servers import CHUNKS, DELAY
 
 
-def report(results: dict[str, Any]) -> None:
+def report(results: Results) -> None:
     f = results["figures"]
     m = results["machine"]
     print(
@@ -87,11 +86,11 @@ def report(results: dict[str, Any]) -> None:
         )
     split = results.get("split")
     if split:
-        b, m = split["baseline"], split["messagebot"]
+        base, mb = split["baseline"], split["messagebot"]
         print(
             f"\ncost split at c=25 (5- vs 50-chunk streams): per request baseline "
-            f"{b['per_request_ms']:.2f} ms, MessageBot {m['per_request_ms']:.2f} ms; per chunk "
-            f"baseline {b['per_chunk_us']:.0f} us, MessageBot {m['per_chunk_us']:.0f} us"
+            f"{base['per_request_ms']:.2f} ms, MessageBot {mb['per_request_ms']:.2f} ms; per chunk "
+            f"baseline {base['per_chunk_us']:.0f} us, MessageBot {mb['per_chunk_us']:.0f} us"
         )
     if "local_inprocess_ratio" in f:
         t = f["local_inprocess_tokens_per_s"]
@@ -126,8 +125,8 @@ def report(results: dict[str, Any]) -> None:
         print(
             f"\nprofile {name} ({prof['samples']} samples, {per:.2f} ms CPU/stream), CPU by owner:"
         )
-        for label, pct in prof["by_owner_pct"][:12]:
-            print(f"  {pct:5.1f}%  {per * pct / 100:5.2f} ms/stream  {label}")
+        for label, share in prof["by_owner_pct"][:12]:
+            print(f"  {share:5.1f}%  {per * share / 100:5.2f} ms/stream  {label}")
         print("  stages (inclusive):")
-        for label, pct in prof["stages_pct"]:
-            print(f"  {pct:5.1f}%  {per * pct / 100:5.2f} ms/stream  {label}")
+        for label, share in prof["stages_pct"]:
+            print(f"  {share:5.1f}%  {per * share / 100:5.2f} ms/stream  {label}")

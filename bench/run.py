@@ -15,7 +15,7 @@ extra installed it then measures the local provider (bench/local.py).
 
 It prints the figures, writes bench/out/results.json and bench/out/chart.png, and (full runs)
 copies the chart to docs/bench.png. The parts: servers.py (the processes, load batches),
-profiling.py (py-spy and its classifier), results.py (the machine, the figures),
+profiling.py (py-spy and its classifier), results.py (the results' types, the figures),
 report.py (the printed table), chart.py.
 """
 
@@ -27,13 +27,23 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 # bench/ is this script's directory, so on sys.path.
 from chart import chart
 from profiling import profile
 from report import report
-from results import figures, machine
+from results import (
+    Batch,
+    CostSplit,
+    FirstToken,
+    Hold,
+    Measured,
+    Profiled,
+    Results,
+    Setup,
+    figures,
+    machine,
+)
 from servers import (
     CHUNKS,
     DELAY,
@@ -70,17 +80,15 @@ def main() -> int:
     per_worker = (
         {10: 3, 50: 2, 100: 2, 200: 2, 400: 1} if quick else {10: 4, 50: 3, 100: 3, 200: 3, 400: 2}
     )
-    results: dict[str, Any] = {
-        "machine": machine(),
-        "setup": {
-            "fake_upstream": {"chunks": CHUNKS, "delay_s": DELAY},
-            "levels": levels,
-            "per_worker": per_worker,
-            "quick": quick,
-            "baseline_server": "uvicorn (uvloop/httptools if installed)"
-            if args.baseline_standard
-            else "uvicorn (asyncio loop, h11)",
-        },
+    machine_info = machine()
+    setup: Setup = {
+        "fake_upstream": {"chunks": CHUNKS, "delay_s": DELAY},
+        "levels": levels,
+        "per_worker": per_worker,
+        "quick": quick,
+        "baseline_server": "uvicorn (uvloop/httptools if installed)"
+        if args.baseline_standard
+        else "uvicorn (asyncio loop, h11)",
     }
     t0 = time.monotonic()
 
@@ -96,7 +104,7 @@ def main() -> int:
         for name in ("direct", "baseline", "messagebot"):
             batch(srv, tgt, name, 25, 2)  # warm-up: imports, pools, caches
         print(f"memory: idle streams held open ({lap()})")
-        results["memory"] = {
+        memory: dict[str, Hold] = {
             name: hold(srv, tgt, name, 200 if quick else 500) for name in ("baseline", "messagebot")
         }
         print(f"first token: sequential requests ({lap()})")
@@ -115,9 +123,9 @@ def main() -> int:
             }
         )
         ttft.pop("client_loop", None)
-        results["ttft_sequential"] = ttft
+        ttft_sequential: dict[str, FirstToken] = ttft
         print(f"load sweep ({lap()})")
-        sweep: dict[str, dict[str, Any]] = {name: {} for name in tgt}
+        sweep: dict[str, dict[str, Batch]] = {name: {} for name in tgt}
         for level in levels:
             for name in ("direct", "baseline", "messagebot"):
                 r = batch(srv, tgt, name, level, per_worker[level])
@@ -130,16 +138,14 @@ def main() -> int:
                     f", fake {r['fake_cpu_pct']:3.0f}%, client {r['client_cpu_pct']:3.0f}%"
                     f", other {r['other_cpu_pct']:3.0f}%"
                 )
-        results["sweep"] = sweep
         # The headline level again, alternating, so each system has several samples at 200.
         print(f"200 streams again, alternating ({lap()})")
-        repeat: dict[str, list[dict[str, Any]]] = {"baseline": [], "messagebot": []}
+        repeat: dict[str, list[Batch]] = {"baseline": [], "messagebot": []}
         for _ in range(1 if quick else 2):
             for name in ("messagebot", "baseline"):
                 repeat[name].append(batch(srv, tgt, name, 200, per_worker[200]))
-        results["repeat_200"] = repeat
         print(f"per-request and per-chunk cost: 5- and 50-chunk streams at c=25 ({lap()})")
-        split: dict[str, Any] = {}
+        split: dict[str, CostSplit] = {}
         for name in ("baseline", "messagebot"):
             few = batch(srv, tgt, name, 25, 3, reason="birthday [[fake chunks=5]]")
             many = batch(srv, tgt, name, 25, 3)
@@ -151,18 +157,30 @@ def main() -> int:
                 "per_request_ms": few["server_cpu_ms_per_stream"] - 5 * per_chunk,
                 "errors": few["errors"] + many["errors"],
             }
-        results["split"] = split
+        profiled: Profiled = {}
         if args.profile:
             print(f"profile: py-spy on each server under 200 streams ({lap()})")
-            results["profile"] = {
+            profiled["profile"] = {
                 name: profile(srv, tgt, name, out, per_worker[200])
                 for name in ("messagebot", "baseline")
             }
-        results["fake_log_lines"] = sum(1 for _ in (out / "fake.log").open("rb"))
+        fake_log_lines = sum(1 for _ in (out / "fake.log").open("rb"))
     print(f"local provider ({lap()})")
-    results["local"] = run_local(out, args)
-    results["elapsed_s"] = time.monotonic() - t0
-    results["figures"] = figures(results)
+    local = run_local(out, args)
+    measured: Measured = {
+        "machine": machine_info,
+        "setup": setup,
+        "memory": memory,
+        "ttft_sequential": ttft_sequential,
+        "sweep": sweep,
+        "repeat_200": repeat,
+        "split": split,
+        **profiled,
+        "fake_log_lines": fake_log_lines,
+        "local": local,
+        "elapsed_s": time.monotonic() - t0,
+    }
+    results: Results = {**measured, "figures": figures(measured)}
     (out / "results.json").write_text(json.dumps(results, indent=1))
     report(results)
     chart(results, out / "chart.png")

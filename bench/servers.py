@@ -24,9 +24,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from loadgen import proc_rss  # bench/ is the running script's directory, so on sys.path
+from results import Batch, Hold, Local
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -214,7 +215,7 @@ def batch(
     concurrency: int,
     per_worker: int,
     reason: str | None = None,
-) -> dict[str, Any]:
+) -> Batch:
     pids = [srv["fake"].pid] + ([srv[name].pid] if name in srv and name != "fake" else [])
     target = tgt[name]
     if reason is not None:
@@ -227,7 +228,8 @@ def batch(
         "ramp": 1.0,
         "pids": pids,
     }
-    out = loadgen(job)
+    # loadgen's LoadSummary, to which the lines below add the rest of a Batch.
+    out = cast(Batch, loadgen(job))
     n = out["requests"]
     out["target"] = name
     out["fake_cpu_ms_per_stream"] = out["cpu_s"][str(srv["fake"].pid)] / n * 1000
@@ -240,7 +242,7 @@ def batch(
     return out
 
 
-def hold(srv: dict[str, Server], tgt: dict[str, Any], name: str, count: int) -> dict[str, Any]:
+def hold(srv: dict[str, Server], tgt: dict[str, Any], name: str, count: int) -> Hold:
     """RSS with `count` streams open and idle (the fake sends one piece, then waits)."""
     target = dict(tgt[name])
     target["body"] = dict(BODY, reason="birthday [[fake hang_after=1]]")
@@ -276,7 +278,7 @@ def hold(srv: dict[str, Server], tgt: dict[str, Any], name: str, count: int) -> 
     }
 
 
-def run_local(out: Path, args: argparse.Namespace) -> dict[str, Any] | None:
+def run_local(out: Path, args: argparse.Namespace) -> Local | None:
     if args.no_local:
         return None
     if importlib.util.find_spec("llama_cpp") is None:
@@ -298,7 +300,7 @@ def run_local(out: Path, args: argparse.Namespace) -> dict[str, Any] | None:
             "http_runs": 3 if args.quick else 6,
         }
         try:
-            return child("local.py", job, timeout=400)
+            return cast(Local, child("local.py", job, timeout=400))
         except ChildProcessError as error:
             print(f"  local bench failed:\n{str(error)[-2000:]}")
             return None
