@@ -19,13 +19,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import messagebot.text.cleanup
-from messagebot.text.cleanup import Cleanup
-
 try:
+    import messagebot.text.cleanup as cleanup_module
     from messagebot.text.length import LengthLimit
-except ImportError:  # before issue 18 renamed it
-    from messagebot.limit import LengthLimit  # type: ignore[no-redef]
+except ImportError:  # before issue 18 moved them into messagebot/text/
+    import messagebot.cleanup as cleanup_module  # type: ignore[no-redef]
+
+    try:
+        from messagebot.length import LengthLimit  # type: ignore[no-redef]
+    except ImportError:  # before limit.py became length.py
+        from messagebot.limit import LengthLimit  # type: ignore[no-redef]
+Cleanup = cleanup_module.Cleanup
 
 # The fake upstream's English text until issue 14 (fixed here, so that every version is
 # measured on the same input).
@@ -58,7 +62,12 @@ def _pipeline(replies: list[list[str]]) -> None:
     LengthLimit before."""
     try:
         from messagebot.text.pipeline import MessageText
-    except ImportError:
+    except ImportError:  # messagebot/text.py before issue 18, and nothing before issue 14
+        try:
+            from messagebot.text import MessageText  # type: ignore[attr-defined,no-redef]
+        except ImportError:
+            MessageText = None  # type: ignore[assignment,misc]
+    if MessageText is None:
         for pieces in replies:
             cleanup, limit = Cleanup(), LengthLimit(1000)
             for piece in pieces:
@@ -98,7 +107,7 @@ def main() -> None:
         "Cleanup": _cleanup,
         "the whole text pipeline": _pipeline,
     }
-    print(f"python {sys.version.split()[0]}, {messagebot.text.cleanup.__file__}")
+    print(f"python {sys.version.split()[0]}, {cleanup_module.__file__}")
     for label, replies in inputs.items():
         pieces = sum(len(reply) for reply in replies)
         for name, run in runs.items():
