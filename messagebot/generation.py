@@ -67,7 +67,8 @@ Event = Delta | Done | Failure
 
 
 class GenerationService:
-    """Starts generations for one app: the provider, the deadlines and the counters."""
+    """The app's generations: starts each (provider, prompt, deadlines, counters), keeps those
+    in flight, and ends them at shutdown."""
 
     def __init__(self, provider: Provider, settings: Settings, stats: Stats) -> None:
         self.provider = provider
@@ -147,7 +148,8 @@ class _Ticker:
 
 
 class MessageStream:
-    """An accepted generation; read it with `events()`, which must be closed or exhausted."""
+    """One accepted message as it is written: deltas, then `Done` or `Failure`. Read it with
+    `events()` (which must be closed or exhausted) or `result()`."""
 
     def __init__(
         self,
