@@ -100,7 +100,7 @@ def _verdict(limit: RateLimit, allowed: bool, wait_us: int) -> Verdict:
 
 
 class RateLimited(TooManyRequests):
-    """429 `rate_limited`; errors.py and web.py render it with its Retry-After."""
+    """429 `rate_limited`; errors.py and web/page.py render it with its Retry-After."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__()

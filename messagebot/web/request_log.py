@@ -1,7 +1,8 @@
 """One JSON line per request on stdout, with the request id echoed as X-Request-ID.
 
-Only what an operator needs: method, path, status, duration, provider, model, tokens and how
-the message ended. Never a field of the request (names, relations and reasons are personal).
+Only what an operator needs: method, path, status, duration, provider, model, tokens, how the
+message ended, and the error code the client was told. Never a field of the request (names,
+relations and reasons are personal). It also counts requests and errors for /metrics.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ PROTECTED_PREFIXES = ("/v1/", "/streaming/")
 PAGE_TOKEN_ENDPOINTS = frozenset(
     {"api.create_message", "api.stream_message", "api.legacy_streaming"}
 )
-# The no-JavaScript form: with keys set, it is let through on its page's token (web.py).
+# The no-JavaScript form: with keys set, it is let through on its page's token (web/page.py).
 PAGE_FORM_ENDPOINT = "web.write_without_javascript"
 
 
