@@ -233,9 +233,9 @@ def openai_env(fake: FakeUpstream, **extra: str) -> dict[str, str]:
     }
 
 
-def connections_by_process(port: int, pids: list[int], *, remote: bool) -> Counter[int]:
-    """How many established TCP connections each of `pids` holds whose local port (or, with
-    `remote`, the peer's port) is `port`, from its sockets in /proc."""
+def tcp_sockets_by_process(pids: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """The established TCP (IPv4) connections each of `pids` holds, as (local port, peer
+    port), from its sockets in /proc."""
     inodes: dict[str, int] = {}
     for pid in pids:
         with contextlib.suppress(OSError):
@@ -244,13 +244,26 @@ def connections_by_process(port: int, pids: list[int], *, remote: bool) -> Count
                     target = os.readlink(fd)
                     if target.startswith("socket:["):
                         inodes[target[8:-1]] = pid
-    held: Counter[int] = Counter()
+    held: dict[int, list[tuple[int, int]]] = {}
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        address = fields[2] if remote else fields[1]
-        if int(address.rsplit(":", 1)[1], 16) == port and fields[3] == "01" and fields[9] in inodes:
-            held[inodes[fields[9]]] += 1  # 01: ESTABLISHED
+        if fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+            local, peer = (int(fields[i].rsplit(":", 1)[1], 16) for i in (1, 2))
+            held.setdefault(inodes[fields[9]], []).append((local, peer))
     return held
+
+
+def connections_by_process(port: int, pids: list[int], *, remote: bool) -> Counter[int]:
+    """How many established TCP connections each of `pids` holds whose local port (or, with
+    `remote`, the peer's port) is `port`."""
+    side = 1 if remote else 0
+    return Counter(
+        {
+            pid: count
+            for pid, sockets in tcp_sockets_by_process(pids).items()
+            if (count := sum(1 for ends in sockets if ends[side] == port))
+        }
+    )
 
 
 @contextlib.asynccontextmanager
