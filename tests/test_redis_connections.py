@@ -92,10 +92,14 @@ async def test_a_200_stream_burst_keeps_redis_connections_bounded(
             assert statuses[200] >= 150, (statuses, log.read_text()[-2000:])
             assert 0 < peak <= WORKERS * PER_WORKER + 1, peak  # + the test's own
             ports = {"redis": redis_server.port, "fake": fake.port, "service": port}
+            to_redis = {
+                pid: sorted(ends for ends in sockets if ends[1] == redis_server.port)
+                for pid, sockets in over.items()
+            }
             assert all(held <= PER_WORKER for held in per_worker_peak.values()), (
-                per_worker_peak,
-                ports,
-                over,
+                f"{per_worker_peak}, ports {ports}, the workers' sockets to Redis then "
+                f"(local, peer) {to_redis}, Redis' clients now "
+                f"{await watcher.execute_command('CLIENT', 'LIST')!r}"
             )
             # And afterwards, as Redis itself lists them.
             listed = (await watcher.execute_command("CLIENT", "LIST")).decode().splitlines()
