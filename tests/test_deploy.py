@@ -188,24 +188,7 @@ async def test_messagebot_serve_drains_on_sigterm(fake: FakeUpstream) -> None:
     """`messagebot serve` (one process, uvloop) gives running streams the grace period too,
     then ends them with `server_shutdown`, refuses new ones, and exits."""
     port = free_port()
-    env = {**os.environ, **openai_env(fake), "MESSAGEBOT_SHUTDOWN_GRACE_S": "2"}
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "messagebot.cli",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        await drains_on_sigterm(server, f"http://127.0.0.1:{port}", grace=2)
-    finally:
-        if server.returncode is None:
-            server.kill()
-            await server.wait()
+    await run_and_drain(fake, port, "messagebot.cli", "serve", "--port", str(port))
 
 
 @pytest.mark.parametrize("worker_class", ["asyncio", "uvloop"])
@@ -216,10 +199,9 @@ async def test_hypercorn_in_one_process_drains_on_sigterm(
     handler stops the server, ours (chained to it) drains the streams. The long stream would
     outlast Hypercorn's graceful timeout: without ours, it would be cut there, with no event."""
     port = free_port()
-    env = {**os.environ, **openai_env(fake), "MESSAGEBOT_SHUTDOWN_GRACE_S": "2"}
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
+    await run_and_drain(
+        fake,
+        port,
         "hypercorn",
         "messagebot:create_app()",
         "--bind",
@@ -230,6 +212,17 @@ async def test_hypercorn_in_one_process_drains_on_sigterm(
         worker_class,
         "--graceful-timeout",
         "8",
+    )
+
+
+async def run_and_drain(fake: FakeUpstream, port: int, module: str, *args: str) -> None:
+    """`python -m module args…` serving on `port` with a 2 s grace period: drains_on_sigterm."""
+    env = {**os.environ, **openai_env(fake), "MESSAGEBOT_SHUTDOWN_GRACE_S": "2"}
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
         env=env,
         cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL,
