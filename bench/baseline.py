@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 
 app = FastAPI()
@@ -37,7 +39,7 @@ class MessageRequest(BaseModel):
     language: str | None = None
 
 
-def make_prompt(data: MessageRequest) -> list[dict[str, str]]:
+def make_prompt(data: MessageRequest) -> list[ChatCompletionMessageParam]:
     manner = data.manner or "warm"
     who = f"{data.name}, my {data.relation}" if data.name else f"my {data.relation}"
     return [
@@ -53,10 +55,10 @@ def make_prompt(data: MessageRequest) -> list[dict[str, str]]:
     ]
 
 
-async def get_streaming_message_from_openai(data: MessageRequest):  # type: ignore[no-untyped-def]
+async def get_streaming_message_from_openai(data: MessageRequest) -> AsyncIterator[str]:
     stream = await aclient.chat.completions.create(
         model=MODEL,
-        messages=make_prompt(data),  # type: ignore[arg-type]
+        messages=make_prompt(data),
         temperature=1,
         max_tokens=1024,
         top_p=1,
@@ -95,7 +97,7 @@ def main() -> None:
     parser.add_argument("--standard", action="store_true", help="uvloop + httptools if installed")
     args = parser.parse_args()
     if args.upstream:
-        aclient.base_url = args.upstream  # type: ignore[assignment]
+        aclient.base_url = args.upstream
     uvicorn.run(
         app,
         host=args.host,

@@ -164,7 +164,8 @@ def main() -> int:
                 name: profile(srv, tgt, name, out, per_worker[200])
                 for name in ("messagebot", "baseline")
             }
-        fake_log_lines = sum(1 for _ in (out / "fake.log").open("rb"))
+        with (out / "fake.log").open("rb") as fake_log:
+            fake_log_lines = sum(1 for _ in fake_log)
     print(f"local provider ({lap()})")
     local = run_local(out, args)
     measured: Measured = {
