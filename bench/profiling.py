@@ -192,7 +192,8 @@ def summarize_profile(raw: Path) -> ProfileSummary:
                 stages[stage] = stages.get(stage, 0) + count
 
     def top(table: dict[str, int], n: int) -> list[tuple[str, float]]:
-        ranked = sorted(table.items(), key=lambda kv: -kv[1])[:n]
+        # Ties by name: the tables are filled from sets, whose order changes from run to run.
+        ranked = sorted(table.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
         return [(k, round(100 * v / total, 1)) for k, v in ranked]
 
     return {
