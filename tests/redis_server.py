@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from redis import asyncio as aioredis
 
 from .helpers import free_port, wait_until
 
@@ -77,7 +78,17 @@ async def start_redis(tls_in: Path | None = None) -> RedisServer:
         return True
 
     await wait_until(accepting, within=30, every=0.02, what="redis-server to start")
-    return RedisServer(port, process, cert)
+    server = RedisServer(port, process, cert)
+    # The port was free when free_port() chose it, but another process may have taken it
+    # before redis-server bound it: make sure that what answers there is ours.
+    url = f"{server.url}?ssl_ca_certs={cert}" if cert else server.url
+    client = aioredis.Redis.from_url(url)
+    try:
+        answering = (await client.info("server"))["process_id"]
+    finally:
+        await client.aclose()
+    assert answering == process.pid, f"port {port} is another Redis's ({answering})"
+    return server
 
 
 async def stop_redis(server: RedisServer) -> None:
