@@ -235,7 +235,12 @@ def openai_env(fake: FakeUpstream, **extra: str) -> dict[str, str]:
 
 def tcp_sockets_by_process(pids: list[int]) -> dict[int, list[tuple[int, int]]]:
     """The established TCP (IPv4) connections each of `pids` holds, as (local port, peer
-    port), from its sockets in /proc."""
+    port), from its sockets in /proc.
+
+    /proc/net/tcp is read a page at a time, and while connections open and close elsewhere
+    the kernel's resumption can list a socket again (seen here: each of a worker's 9
+    connections to Redis listed up to 10 times, under a benchmark's load): a socket counts
+    once, by its inode. A read can also pass a socket over, so a count can only be low."""
     inodes: dict[str, int] = {}
     for pid in pids:
         with contextlib.suppress(OSError):
@@ -244,12 +249,15 @@ def tcp_sockets_by_process(pids: list[int]) -> dict[int, list[tuple[int, int]]]:
                     target = os.readlink(fd)
                     if target.startswith("socket:["):
                         inodes[target[8:-1]] = pid
-    held: dict[int, list[tuple[int, int]]] = {}
+    listed: dict[str, tuple[int, int]] = {}
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         if fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
             local, peer = (int(fields[i].rsplit(":", 1)[1], 16) for i in (1, 2))
-            held.setdefault(inodes[fields[9]], []).append((local, peer))
+            listed[fields[9]] = (local, peer)
+    held: dict[int, list[tuple[int, int]]] = {}
+    for inode, ends in listed.items():
+        held.setdefault(inodes[inode], []).append(ends)
     return held
 
 
