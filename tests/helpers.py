@@ -238,9 +238,9 @@ def tcp_sockets_by_process(pids: list[int]) -> dict[int, list[tuple[int, int]]]:
     port), from its sockets in /proc.
 
     /proc/net/tcp is read a page at a time, and while connections open and close elsewhere
-    the kernel's resumption can list a socket again (seen here: each of a worker's 9
-    connections to Redis listed up to 10 times, under a benchmark's load): a socket counts
-    once, by its inode. A read can also pass a socket over, so a count can only be low."""
+    the kernel's resumption can list a socket again (seen here under a benchmark's load: one
+    socket up to 15 times in one read), so a socket counts once, by its inode. A read can
+    also pass a socket over: a count may be low, never high."""
     inodes: dict[str, int] = {}
     for pid in pids:
         with contextlib.suppress(OSError):
