@@ -261,15 +261,25 @@ def tcp_sockets_by_process(pids: list[int]) -> dict[int, list[tuple[int, int]]]:
     return held
 
 
-def connections_by_process(port: int, pids: list[int], *, remote: bool) -> Counter[int]:
-    """How many established TCP connections each of `pids` holds whose local port (or, with
-    `remote`, the peer's port) is `port`."""
+def sockets_by_process(
+    port: int, pids: list[int], *, remote: bool
+) -> dict[int, list[tuple[int, int]]]:
+    """The established TCP connections each of `pids` holds whose local port (or, with
+    `remote`, the peer's port) is `port`, as (local port, peer port)."""
     side = 1 if remote else 0
+    return {
+        pid: sorted(ends for ends in sockets if ends[side] == port)
+        for pid, sockets in tcp_sockets_by_process(pids).items()
+    }
+
+
+def connections_by_process(port: int, pids: list[int], *, remote: bool) -> Counter[int]:
+    """How many of those connections each of `pids` holds (sockets_by_process)."""
     return Counter(
         {
-            pid: count
-            for pid, sockets in tcp_sockets_by_process(pids).items()
-            if (count := sum(1 for ends in sockets if ends[side] == port))
+            pid: len(sockets)
+            for pid, sockets in sockets_by_process(port, pids, remote=remote).items()
+            if sockets
         }
     )
 

@@ -24,6 +24,9 @@ class RedisServer:
         self.cert = cert
         scheme = "rediss" if cert else "redis"
         self.url = f"{scheme}://127.0.0.1:{port}/0"
+        #: The URL with the server's certificate as the CA to verify it by (redis-py's own
+        #: URL option); for plain Redis, the URL.
+        self.trusted_url = f"{self.url}?ssl_ca_certs={cert}" if cert else self.url
 
 
 async def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
@@ -81,8 +84,7 @@ async def start_redis(tls_in: Path | None = None) -> RedisServer:
     server = RedisServer(port, process, cert)
     # The port was free when free_port() chose it, but another process may have taken it
     # before redis-server bound it: make sure that what answers there is ours.
-    url = f"{server.url}?ssl_ca_certs={cert}" if cert else server.url
-    client = aioredis.Redis.from_url(url)
+    client = aioredis.Redis.from_url(server.trusted_url)
     try:
         answering = (await client.info("server"))["process_id"]
     finally:

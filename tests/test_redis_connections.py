@@ -16,8 +16,8 @@ from messagebot.redis_connection import MAX_CONNECTIONS
 from .helpers import (
     hypercorn,
     openai_env,
+    sockets_by_process,
     status_counts,
-    tcp_sockets_by_process,
 )
 from .redis_server import RedisServer
 
@@ -26,14 +26,6 @@ WORKERS = 2
 # The rate limit's and the counters' pools, in each worker.
 PER_WORKER = 2 * MAX_CONNECTIONS
 BODY = b'{"relation": "wife", "reason": "birthday [[fake chunks=10 delay=0.05]]"}'
-
-
-def redis_sockets_by_process(redis_port: int, pids: list[int]) -> dict[int, list[tuple[int, int]]]:
-    """Each process's connections to Redis, as (local port, peer port)."""
-    return {
-        pid: sorted(ends for ends in sockets if ends[1] == redis_port)
-        for pid, sockets in tcp_sockets_by_process(pids).items()
-    }
 
 
 def client_ports(clients: list[dict[str, str]]) -> list[int]:
@@ -85,7 +77,7 @@ async def test_a_200_stream_burst_keeps_redis_connections_bounded(
                 while not burst.done() and loop.time() < deadline:
                     clients = (await watcher.info("clients"))["connected_clients"]
                     peak = max(peak, clients)
-                    to_redis = redis_sockets_by_process(redis_server.port, pids)
+                    to_redis = sockets_by_process(redis_server.port, pids, remote=True)
                     for pid, sockets in to_redis.items():
                         per_worker_peak[pid] = max(per_worker_peak[pid], len(sockets))
                     if not over and any(len(s) > PER_WORKER for s in to_redis.values()):
@@ -109,9 +101,9 @@ async def test_a_200_stream_burst_keeps_redis_connections_bounded(
                 f"{log.read_text()[-2000:]}"
             )
             # And afterwards, as Redis itself lists them.
-            listed = (await watcher.execute_command("CLIENT", "LIST")).decode().splitlines()
+            listed = await watcher.client_list()
             assert 1 < len(listed) <= WORKERS * PER_WORKER + 1, listed
-            after = redis_sockets_by_process(redis_server.port, pids)
+            after = sockets_by_process(redis_server.port, pids, remote=True)
             assert all(len(sockets) <= PER_WORKER for sockets in after.values()), after
     finally:
         await watcher.aclose()

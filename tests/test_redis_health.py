@@ -67,8 +67,7 @@ async def test_verify_on_with_the_servers_ca_holds_the_limit(
 ) -> None:
     """Verification is real, not a refusal of every TLS server: given the CA (redis-py's own
     URL option), VERIFY on connects, and the limit holds."""
-    url = f"{tls_redis_server.url}?ssl_ca_certs={tls_redis_server.cert}"
-    env = openai_env(fake, REDIS_URL=url, MESSAGEBOT_RATE_LIMIT="3/minute")
+    env = openai_env(fake, REDIS_URL=tls_redis_server.trusted_url, MESSAGEBOT_RATE_LIMIT="3/minute")
     async with running(env) as server:
         assert await statuses(client, server.url, 4) == [200, 200, 200, 429]
         assert (await health(client, server.url))["redis"] == "ok"
