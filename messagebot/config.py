@@ -67,6 +67,29 @@ def _optional_limit(env: Mapping[str, str], name: str, default: str) -> str | No
 _ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(?::\d{1,5})?|https?://\[[0-9a-f:.]+\](?::\d{1,5})?")
 
 
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _check_port(origin: str, name: str) -> None:
+    """A browser's `Origin` has no default port and no leading zero: such a port matches nothing."""
+    scheme, _, rest = origin.partition("://")
+    host, colon, port = rest.rpartition(":") if not rest.endswith("]") else (rest, "", "")
+    if not colon:
+        return
+    if not 1 <= int(port) <= 65535:
+        raise ConfigError(f"{name}: {origin!r} has port {port}; a port is from 1 to 65535")
+    if port == _DEFAULT_PORTS[scheme]:
+        raise ConfigError(
+            f"{name}: drop the default port :{port} from {origin!r}: "
+            f"browsers send {scheme}://{host}, which would never match"
+        )
+    if port != str(int(port)):
+        raise ConfigError(
+            f"{name}: write the port of {origin!r} without leading zeros: "
+            f"browsers send {scheme}://{host}:{int(port)}, which would never match"
+        )
+
+
 def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """Origins as a browser sends them in `Origin`: scheme://host[:port], nothing after.
 
@@ -84,6 +107,7 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
                 f"{name} takes origins like https://app.example.com or http://localhost:3000 "
                 f"(scheme, host, optional port; no path), got {raw.strip()!r}"
             )
+        _check_port(origin, name)
         origins.append(origin)
     return tuple(dict.fromkeys(origins))
 

@@ -49,6 +49,7 @@ class ErrorCode(enum.StrEnum):
     INTERNAL_ERROR = "internal_error", 500, "Something went wrong on our side."
     BAD_FORM = "bad_form", 400, "The form could not be read; try again."
     EXPIRED_FORM = "expired_form", 401, "The page has expired; reload it and try again."
+    FORBIDDEN = "forbidden", 403, "This request is not allowed from another site."
 
 
 #: The codes of Quart's own HTTP errors (no route, wrong method, a body too large…); any

@@ -4,7 +4,10 @@ served on other loopback origins."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 
@@ -178,6 +181,65 @@ def test_origins_are_read_as_browsers_send_them(value: str, origins: tuple[str, 
 def test_origins_that_would_match_nothing_or_everything_stop_the_start(value: str) -> None:
     with pytest.raises(ConfigError, match="MESSAGEBOT_CORS_ORIGINS"):
         Settings.from_env({"OPENAI_API_KEY": "sk", "MESSAGEBOT_CORS_ORIGINS": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("https://app.example.com:443", "drop the default port :443 .*https://app.example.com,"),
+        (
+            "http://localhost:3000, http://localhost:80",
+            "drop the default port :80 .*http://localhost,",
+        ),
+        ("http://[::1]:80", r"drop the default port :80 .*http://\[::1\],"),
+        ("http://localhost:99999", "port 99999; a port is from 1 to 65535"),
+        ("http://localhost:0", "port 0; a port is from 1 to 65535"),
+        ("http://localhost:65536", "port 65536; a port is from 1 to 65535"),
+        ("http://localhost:08080", "without leading zeros.*http://localhost:8080,"),
+    ],
+)
+def test_a_port_a_browser_never_sends_stops_the_start(value: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=f"^MESSAGEBOT_CORS_ORIGINS: .*{why}"):
+        Settings.from_env({"OPENAI_API_KEY": "sk", "MESSAGEBOT_CORS_ORIGINS": value})
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["https://app.example.com:8443", "http://localhost:443", "http://localhost:65535"],
+)
+def test_a_port_that_is_not_the_default_is_kept(value: str) -> None:
+    env = {"OPENAI_API_KEY": "sk", "MESSAGEBOT_CORS_ORIGINS": value}
+    assert Settings.from_env(env).cors_origins == (value,)
+
+
+async def test_the_server_does_not_start_with_an_origin_that_never_matches() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "messagebot.cli",
+        "serve",
+        "--port",
+        "0",
+        env={
+            **os.environ,
+            "OPENAI_API_KEY": "sk",
+            "MESSAGEBOT_CORS_ORIGINS": "https://app.example.com:443",
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 2, err.decode()
+    assert err.decode().strip() == (
+        "messagebot: configuration error: MESSAGEBOT_CORS_ORIGINS: drop the default port :443 "
+        "from 'https://app.example.com:443': browsers send https://app.example.com, "
+        "which would never match"
+    )
 
 
 # What the original React client did (the seed's reader loop), with a key, from another origin.

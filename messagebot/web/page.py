@@ -22,6 +22,7 @@ from ..paths import data_dir
 from .api import begin, service
 from .page_token import issue_page_token, verify_page_token
 from .request import resolve_language, validate_fields
+from .security import own_origin_only
 
 log = logging.getLogger("messagebot.web")
 
@@ -181,12 +182,14 @@ async def page_error(error: Exception) -> Response:
 
 @bp.get("/")
 @hide
+@own_origin_only
 async def index() -> Response:
     return await render_page(200)
 
 
 @bp.post("/")
 @hide
+@own_origin_only
 async def write_without_javascript() -> Response:
     form = await request.form
     values = {key: form.get(key, "").replace("\r\n", "\n") for key in FIELDS if key in form}

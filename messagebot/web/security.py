@@ -6,8 +6,12 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 from quart import Quart, Response, current_app, g, request
+from quart_cors import cors_exempt
 
 from ..config import Settings
 from ..errors import APIError, ErrorCode
@@ -67,6 +71,60 @@ def client_identity() -> str:
     return "ip:" + client_ip()
 
 
+# A view marked by own_origin_only() (the form page's).
+OWN_ORIGIN_ONLY = "_messagebot_own_origin_only"
+# What a browser says in Sec-Fetch-Site for a form its own page sent, or one the visitor sent
+# by hand (a bookmark, a reload); another site, even a sibling one (another port of this
+# host, another subdomain of the same domain), is refused.
+_OWN_SITE = frozenset({"same-origin", "none"})
+
+
+def own_origin_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The form page's routes: out of CORS (no other origin's script may read the page and its
+    token, nor be answered a preflight), and a POST from another origin is refused before it
+    spends a budget or model time (refuse_cross_site_form)."""
+    setattr(view, OWN_ORIGIN_ONLY, True)
+    return cors_exempt(view)
+
+
+def cross_site_reason() -> str | None:
+    """Why this request comes from another site, or None: by Sec-Fetch-Site, which every
+    current browser sends; else by Origin (an opaque `null` included); with neither (an old
+    browser, curl), nothing says it does. The host is compared, not the scheme: behind
+    Heroku's router the app is reached over http for an https page."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        if fetch_site.strip().lower() in _OWN_SITE:
+            return None
+        return f"the browser says it was sent from another site (Sec-Fetch-Site: {fetch_site[:40]})"
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None
+    try:
+        parts = urlsplit(origin.strip())
+        host = parts.netloc if parts.scheme in ("http", "https") else ""
+    except ValueError:
+        host = ""
+    if host and host.lower() == request.host.lower():
+        return None
+    return f"it was sent from another origin (Origin: {origin[:200]})"
+
+
+async def refuse_cross_site_form() -> None:
+    """A form another site's page sends to ours (CSRF) is refused: it would spend the
+    visitor's page budget and model time. Only a POST: a link to the page is fine."""
+    if request.method != "POST":
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, OWN_ORIGIN_ONLY, False):
+        return
+    reason = cross_site_reason()
+    if reason is not None:
+        raise APIError(
+            ErrorCode.FORBIDDEN, f"This form can only be sent from this site's own page: {reason}."
+        )
+
+
 async def answer_preflight() -> Response | None:
     """A CORS preflight never carries a key: it is answered before the key check and the rate
     limit (cors.py adds its headers), or no page on another origin could call the API."""
@@ -118,5 +176,6 @@ async def security_headers(response: Response) -> Response:
 
 def init_app(app: Quart) -> None:
     app.before_request(answer_preflight)
+    app.before_request(refuse_cross_site_form)  # before the rate limit: it spends nothing
     app.before_request(require_key)
     app.after_request(security_headers)
