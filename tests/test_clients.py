@@ -1,4 +1,4 @@
-"""Every client recipe of the README, taken out of README.md and run against a real server:
+"""Every client recipe of docs/clients.md, taken out of that file and run against a real server:
 the JavaScript in Chromium (from another origin, so through CORS) or Node.js, the Python with
 this venv's python, curl with curl. And the traps the README warns about, shown to be real.
 """
