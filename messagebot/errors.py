@@ -18,7 +18,7 @@ ERROR_SCOPE_KEY = "messagebot.error"
 
 
 class ErrorCode(enum.StrEnum):
-    """A stable code from the SPEC's table, with its HTTP status and the message it carries
+    """A stable code from docs/api.md's table, with its HTTP status and the message it carries
     unless a raise gives a more precise one. A member is the code's string itself."""
 
     status: int
@@ -31,7 +31,7 @@ class ErrorCode(enum.StrEnum):
         member.default_message = message
         return member
 
-    # The SPEC's codes.
+    # The request's and the upstream's (docs/api.md, "Errors").
     INVALID_JSON = "invalid_json", 400, "The body must be a JSON object encoded as UTF-8."
     UNAUTHORIZED = "unauthorized", 401, "A valid API key is required."
     TOO_LARGE = "too_large", 413, "The body is larger than 16 KiB."
@@ -42,7 +42,7 @@ class ErrorCode(enum.StrEnum):
     UPSTREAM_ERROR = "upstream_error", 502, "The language model service failed; try again."
     BUSY = "busy", 503, "The model is busy; try again shortly."
     UPSTREAM_TIMEOUT = "upstream_timeout", 504, "The language model did not answer in time."
-    # Where the SPEC is silent: shutdown, routing, our own failures, and the form page.
+    # Shutdown, routing, our own failures, and the form page (docs/api.md, "Errors").
     SERVER_SHUTDOWN = "server_shutdown", 503, "The server is restarting; try again."
     NOT_FOUND = "not_found", 404, "There is nothing here."
     METHOD_NOT_ALLOWED = "method_not_allowed", 405, "That method is not allowed here."

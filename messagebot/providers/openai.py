@@ -60,7 +60,7 @@ def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> int:
 
 
 def status_error(status: int, headers: CIMultiDictProxy[str]) -> APIError:
-    """The one table from an upstream's error status to our error (SPEC: Errors)."""
+    """The one table from an upstream's error status to our error (docs/api.md, "Errors")."""
     if status == 429:
         return APIError(
             ErrorCode.BUSY,

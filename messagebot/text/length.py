@@ -1,6 +1,6 @@
 """Holding a streamed message to `max_length` characters without ever taking back a delta.
 
-The rule (SPEC, "The text is the model's text"): a message that fits is never cut. One that
+The rule (docs/api.md, "The length rule"): a message that fits is never cut. One that
 does not is cut at its last sentence end that keeps most of it (at least half the limit), else
 at its last word boundary, else (one endless word) at the limit itself.
 

@@ -1,4 +1,4 @@
-"""What a client may ask for: the body parsed strictly and every field's rule (SPEC: fields)."""
+"""A client's request, parsed strictly, and each field's rule (docs/api.md, "The request")."""
 
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ def _describe(error: Any) -> str:
 
 
 def resolve_language(request: MessageRequest, accept_language: str | None) -> str:
-    """The SPEC's default: the fields' script, else Accept-Language, else English."""
+    """docs/api.md's default: the fields' script, else Accept-Language, else English."""
     if request.language:
         return request.language
     texts = (request.name, request.relation, request.reason, request.manner)

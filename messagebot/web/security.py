@@ -20,7 +20,7 @@ log = logging.getLogger("messagebot.security")
 
 # Endpoints that need a key when keys are configured: every /v1/* route and the original one.
 PROTECTED_PREFIXES = ("/v1/", "/streaming/")
-# The only ones the form page's token opens (SPEC "Keys and the page"): those that write a
+# The only ones the page's token opens (docs/security.md, "The page and its token"): they write a
 # message. Never /v1/stats, nor anything added later unless it is listed here.
 PAGE_TOKEN_ENDPOINTS = frozenset(
     {"api.create_message", "api.stream_message", "api.legacy_streaming"}
