@@ -1,0 +1,101 @@
+"""Redis out of client slots (issue 24, items 1 and 2): a real redis-server with `--maxclients`,
+every slot the workers do not hold taken by other clients. Redis then refuses each new
+connection (`ERR max number of clients reached`), but the connections the workers have open
+still work: the rate limit holds under a parallel burst (it used to open the breaker and let
+every request through), and /healthz says the limit is enforced. Also: the pool's size is a
+setting, parsed strictly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from messagebot.config import ConfigError, Settings
+from messagebot.fake_upstream import FakeUpstream
+
+from .helpers import hypercorn, openai_env, sockets_by_process, wait_until
+from .redis_server import RedisServer, start_redis, stop_redis
+from .test_ratelimit_burst import BUDGET, BURST, LIMIT, burst
+
+MAXCLIENTS = 10
+
+
+@pytest.fixture
+async def small_redis() -> AsyncIterator[RedisServer]:
+    server = await start_redis(options=["--maxclients", str(MAXCLIENTS)])
+    yield server
+    await stop_redis(server)
+
+
+Held = list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
+
+
+async def take_every_free_slot(port: int) -> Held:
+    """Connections to Redis, each answering a PING, until Redis refuses one for want of
+    slots: the other clients of a plan's Redis (other apps, a console, more dynos)."""
+    held: Held = []
+    while len(held) <= MAXCLIENTS:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"PING\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.readline(), 5)
+        if answer.startswith(b"-ERR max number of clients reached"):
+            writer.close()
+            return held
+        assert answer == b"+PONG\r\n", answer
+        held.append((reader, writer))
+    raise AssertionError(f"Redis took more than {MAXCLIENTS} clients")
+
+
+async def health(port: int) -> dict[str, Any]:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        response = await client.get(f"http://127.0.0.1:{port}/healthz")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_a_full_redis_is_busy_not_down_and_the_limit_holds(
+    fake: FakeUpstream, small_redis: RedisServer, workers: int, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    env = openai_env(fake, REDIS_URL=small_redis.url, MESSAGEBOT_RATE_LIMIT=LIMIT)
+    async with hypercorn(env, workers, log) as (port, pids):
+        # Every worker has answered /healthz (hypercorn() makes sure), so it holds a
+        # connection to Redis; wait until the kernel lists them.
+        def connected() -> dict[int, int] | None:
+            held = sockets_by_process(small_redis.port, pids, remote=True)
+            counts = {pid: len(held.get(pid, [])) for pid in pids}
+            return counts if all(counts.values()) else None
+
+        await wait_until(connected, within=10, every=0.05, what="every worker connected")
+        others = await take_every_free_slot(small_redis.port)
+        try:
+            print(f"{workers} worker(s); other clients hold {len(others)} of {MAXCLIENTS}")
+            statuses, _ = await burst(port, {}, pids if workers > 1 else None)
+            print(f"burst of {BURST}, {workers} worker(s), Redis full: {dict(statuses)}")
+            assert set(statuses) <= {200, 429}, statuses
+            # Every request decided in Redis: exactly the budget passes.
+            assert statuses[200] == BUDGET, (statuses, log.read_text()[-3000:])
+            body = await health(port)
+            assert body["rate_limit"] == "enforced", body
+            assert body["redis"] == "ok", body
+            assert "maxclients" in log.read_text()  # the refusals are said, as what they are
+        finally:
+            for _, writer in others:
+                writer.close()
+
+
+def test_the_pool_size_is_a_whole_number_per_worker() -> None:
+    assert Settings.from_env({}).redis_max_connections == 4
+    env = {"MESSAGEBOT_REDIS_MAX_CONNECTIONS": " 2 "}
+    assert Settings.from_env(env).redis_max_connections == 2
+    for wrong in ("0", "-1", "2.5", "two", "1001"):
+        with pytest.raises(ConfigError, match="MESSAGEBOT_REDIS_MAX_CONNECTIONS"):
+            Settings.from_env({"MESSAGEBOT_REDIS_MAX_CONNECTIONS": wrong})
