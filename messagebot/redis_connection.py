@@ -138,12 +138,19 @@ class _Pool:
         return None
 
     async def take(self) -> _Slot:
+        """A connection to call on; NoTurn at once when Redis refused one for want of client
+        slots a moment ago and none is open (waiting would only delay the request)."""
         async with self._changed:
             while True:
                 slot = self._pick()
                 if slot is not None:
                     self._idle.remove(slot)
                     return slot
+                if not self.open_connections() and time.monotonic() < self._full_until:
+                    raise NoTurn(
+                        "Redis has as many clients as it allows (maxclients) and this process "
+                        "has no connection open to it"
+                    )
                 if any(not slot.open for slot in self._idle):  # waiting out a refusal
                     wait = max(0.0, self._full_until - time.monotonic())
                     with contextlib.suppress(TimeoutError):
@@ -291,7 +298,11 @@ class SharedRedis:
         if is_full(error):
             await slot.reset()
             pool.full()
-            self.warn(error, f"using the {pool.open_connections()} connection(s) open")
+            open_now = pool.open_connections()
+            if open_now:
+                self.warn(error, f"waiting for the {open_now} connection(s) open")
+            else:
+                self.warn(error, f"{self._consequence} (no connection open)")
             return
         if isinstance(error, ResponseError):
             slot.open = True  # it answered
@@ -312,7 +323,12 @@ class SharedRedis:
     async def _probe_until_answered(self, pool: _Pool) -> None:
         while pool.failed:
             await asyncio.sleep(self.RETRY_S)
-            slot = await pool.take()
+            try:
+                slot = await pool.take()
+            except NoTurn:  # full, and nothing open: Redis answers, it is only busy
+                pool.failed = False
+                log.info("Redis answers again (but has no client slot free)")
+                return
             try:
                 async with asyncio.timeout(CALL_S):
                     await slot.client.ping()

@@ -99,3 +99,40 @@ def test_the_pool_size_is_a_whole_number_per_worker() -> None:
     for wrong in ("0", "-1", "2.5", "two", "1001"):
         with pytest.raises(ConfigError, match="MESSAGEBOT_REDIS_MAX_CONNECTIONS"):
             Settings.from_env({"MESSAGEBOT_REDIS_MAX_CONNECTIONS": wrong})
+
+
+async def test_with_no_connection_open_a_full_redis_costs_no_wait(
+    small_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker that has no connection yet when Redis is full cannot check the limit: its
+    requests pass at once (not after waiting 5 s each for a connection that cannot come),
+    the limiter says it is not enforced, and once a slot is free the limit is back."""
+    from messagebot.web.ratelimit import RedisLimiter, parse_rate_limit
+
+    limit = parse_rate_limit("1000/hour")
+    limiter = RedisLimiter(small_redis.url)
+    await limiter.startup()
+    others = await take_every_free_slot(small_redis.port)
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        verdicts = await asyncio.gather(
+            *(limiter.hit("messagebot:rate:n", limit) for _ in range(20))
+        )
+        took = loop.time() - started
+        assert verdicts == [None] * 20  # let through, unchecked
+        assert took < 2.0, took
+        assert not await limiter.enforced()
+        assert "maxclients" in caplog.text
+        _, writer = others.pop()
+        writer.close()
+
+        async def checked_again() -> bool:
+            return await limiter.hit("messagebot:rate:n", limit) is not None
+
+        await wait_until(checked_again, within=10, every=0.05, what="the limit checked again")
+        assert await limiter.enforced()
+    finally:
+        for _, writer in others:
+            writer.close()
+        await limiter.shutdown()
