@@ -118,6 +118,7 @@ class _Pool:
             return aioredis.Redis.from_url(url, single_connection_client=True, **options)
 
         self.url = url
+        self.loop = asyncio.get_running_loop()
         self.slots = [_Slot(make) for _ in range(size)]
         self._idle = list(self.slots)
         self._changed = asyncio.Condition()
@@ -234,8 +235,9 @@ class SharedRedis:
     async def connect(self) -> None:
         """Join this process's pool for the URL (made by its first user; nothing connects
         until the first call)."""
-        key = (id(asyncio.get_running_loop()), self.url, self.verify, self.max_connections)
-        if key not in _pools:
+        loop = asyncio.get_running_loop()
+        key = (id(loop), self.url, self.verify, self.max_connections)
+        if key not in _pools or _pools[key].loop is not loop:  # (an id reused: a new loop)
             _pools[key] = _Pool(self.url, self.connection_options(), self.max_connections)
         self._key, self._pool = key, _pools[key]
         self._pool.users.add(self)
@@ -246,7 +248,8 @@ class SharedRedis:
         pool, self._pool = self._pool, None
         pool.users.discard(self)
         if not pool.users:
-            del _pools[self._key]
+            if _pools.get(self._key) is pool:
+                del _pools[self._key]
             await pool.close()
 
     def available(self) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from typing import Any, Protocol
 
-from .redis_connection import MAX_CONNECTIONS, SharedRedis, Unavailable
+from .redis_connection import MAX_CONNECTIONS, Refused, SharedRedis, Unavailable
 
 
 class Stats(Protocol):
@@ -93,6 +93,9 @@ class RedisStats:
         try:
             field = f"{provider}|{outcome}"
             await self.redis.call(lambda client: client.hincrby(self.KEY, field, 1))
+        except Refused as error:  # Redis answered: not unreachable, but no count either
+            self.redis.warn(error, "counting in this process only")
+            await self._local.record(provider, outcome)
         except Unavailable as error:
             self.redis.unreachable(error)
             await self._local.record(provider, outcome)

@@ -8,6 +8,8 @@ setting, parsed strictly."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,44 @@ async def take_every_free_slot(port: int) -> Held:
     raise AssertionError(f"Redis took more than {MAXCLIENTS} clients")
 
 
+@contextlib.asynccontextmanager
+async def stats_load(port: int, clients: int = 40) -> AsyncIterator[Counter[int]]:
+    """`clients` loops of GET /v1/stats, each on a connection of its own, until the block
+    ends; yields the statuses they got (filled in as they come)."""
+    answered: Counter[int] = Counter()
+    stop = asyncio.Event()
+
+    async def ask(client: httpx.AsyncClient) -> None:
+        while not stop.is_set():
+            response = await client.get(f"http://127.0.0.1:{port}/v1/stats")
+            answered[response.status_code] += 1
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(trust_env=False, limits=limits, timeout=30) as client:
+        tasks = [asyncio.create_task(ask(client)) for _ in range(clients)]
+        try:
+            yield answered
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+
+async def steady(port: int, count: int, at_once: int) -> Counter[int]:
+    """`count` POST /v1/messages, `at_once` at a time; their statuses."""
+    statuses: Counter[int] = Counter()
+    body = {"relation": "wife", "reason": "birthday"}
+    limits = httpx.Limits(max_connections=at_once)
+    async with httpx.AsyncClient(trust_env=False, limits=limits, timeout=30) as client:
+
+        async def send(share: int) -> None:
+            for _ in range(share):
+                response = await client.post(f"http://127.0.0.1:{port}/v1/messages", json=body)
+                statuses[response.status_code] += 1
+
+        await asyncio.gather(*(send(count // at_once) for _ in range(at_once)))
+    return statuses
+
+
 async def health(port: int) -> dict[str, Any]:
     async with httpx.AsyncClient(trust_env=False) as client:
         response = await client.get(f"http://127.0.0.1:{port}/healthz")
@@ -83,6 +123,14 @@ async def test_a_full_redis_is_busy_not_down_and_the_limit_holds(
             assert set(statuses) <= {200, 429}, statuses
             # Every request decided in Redis: exactly the budget passes.
             assert statuses[200] == BUDGET, (statuses, log.read_text()[-3000:])
+            # The budget spent, 100 more requests, 10 at a time, while 40 clients keep asking
+            # for /v1/stats (the counters use the same connections as the limit): each is
+            # checked, so none passes.
+            async with stats_load(port) as answered:
+                more = await steady(port, 100, 10)
+            print(f"then {dict(more)}, /v1/stats answered {dict(answered)} meanwhile")
+            assert more == {429: 100}, (more, log.read_text()[-3000:])
+            assert set(answered) == {200} and answered[200] >= 40, answered
             body = await health(port)
             assert body["rate_limit"] == "enforced", body
             assert body["redis"] == "ok", body
