@@ -271,6 +271,7 @@ class SharedRedis:
         if pool.failed:
             raise Unavailable("Redis failed a moment ago")
         deadline = time.monotonic() + queue_s
+        stale_retried = False
         while True:
             try:
                 async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
@@ -285,6 +286,12 @@ class SharedRedis:
                     async with asyncio.timeout(within):
                         result = await command(slot.client)
                 except Exception as error:
+                    if not stale_retried and self._stale(error, slot):
+                        # Redis closed a connection that had sat idle (its `timeout`; Heroku
+                        # closes them after 300 s): once more, on a fresh one.
+                        stale_retried = True
+                        await slot.reset()
+                        continue
                     await self._after(error, slot)
                     continue  # refused for want of slots: wait for an open connection
                 slot.open = True
@@ -292,6 +299,19 @@ class SharedRedis:
                 return result
             finally:
                 await pool.give_back(slot)
+
+    @staticmethod
+    def _stale(error: Exception, slot: _Slot) -> bool:
+        """Whether `error` is an open connection found closed (not a timeout, not a refusal)."""
+        from redis.exceptions import AuthenticationError
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        return (
+            slot.open
+            and isinstance(error, RedisConnectionError)
+            and not isinstance(error, AuthenticationError)
+            and not is_full(error)
+        )
 
     async def _after(self, error: Exception, slot: _Slot) -> None:
         """Decide what `error` means; returns only when the call should wait its turn again."""

@@ -184,3 +184,29 @@ async def test_with_no_connection_open_a_full_redis_costs_no_wait(
         for _, writer in others:
             writer.close()
         await limiter.shutdown()
+
+
+async def test_a_connection_redis_closed_is_opened_again_not_a_failure(
+    redis_server: RedisServer,
+) -> None:
+    """Redis closes connections of its own accord (idle ones after its `timeout`: 300 s on
+    Heroku; CLIENT KILL here): the next call opens a fresh one and the limit is checked,
+    rather than the breaker opening and the request passing unchecked."""
+    from redis import asyncio as aioredis
+
+    from messagebot.web.ratelimit import RedisLimiter, parse_rate_limit
+
+    limit = parse_rate_limit("1000/hour")
+    limiter = RedisLimiter(redis_server.url)
+    await limiter.startup()
+    admin = aioredis.Redis(port=redis_server.port)
+    try:
+        for _ in range(3):
+            assert await limiter.hit("messagebot:rate:k", limit) is not None
+            killed = await admin.client_kill_filter(_type="normal", skipme=True)
+            assert killed >= 1, killed
+            assert await limiter.hit("messagebot:rate:k", limit) is not None
+            assert await limiter.enforced()
+    finally:
+        await admin.aclose()
+        await limiter.shutdown()
