@@ -389,7 +389,13 @@ class SharedRedis:
         return "ok"
 
     def unreachable(self, error: Exception) -> None:
-        self.warn(error, self._consequence, prefix="Redis unreachable")
+        from redis.exceptions import AuthenticationError
+
+        said = error.__cause__ if isinstance(error, Unavailable) and error.__cause__ else error
+        if isinstance(said, AuthenticationError):  # it answered: it will not let us in
+            self.warn(said, self._consequence, prefix="Redis refuses our credentials")
+        else:
+            self.warn(error, self._consequence, prefix="Redis unreachable")
 
     def warn(self, error: BaseException, consequence: str, prefix: str = "Redis") -> None:
         """Log `error` at most every 30 s, with what it means for this user."""

@@ -85,6 +85,9 @@ async def test_a_password_missing_from_the_url_is_said(
         "Redis requires a password: put it in REDIS_URL (redis://:PASSWORD@host:port)"
         in caplog.text
     ), caplog.text
+    # It answered: it is not called unreachable.
+    assert "Redis refuses our credentials" in caplog.text, caplog.text
+    assert "unreachable," not in caplog.text, caplog.text
     assert PASSWORD not in caplog.text
 
 

@@ -232,15 +232,22 @@ class RedisLimiter:
 
     def _refused(self, error: Refused) -> None:
         """Redis answered, but would not run the script: say so, loudly (every 30 s)."""
+        from redis.exceptions import NoPermissionError
+
         now = time.monotonic()
-        if now - self._refused_warned > 30:
-            self._refused_warned = now
+        if now - self._refused_warned <= 30:
+            return
+        self._refused_warned = now
+        said = error.__cause__ or error
+        if isinstance(said, NoPermissionError):
             log.error(
-                "Rate limits are NOT enforced: Redis refuses the rate limit's script; the "
-                "Redis user in REDIS_URL needs permission to run scripts (EVALSHA, EVAL, "
-                "SCRIPT LOAD: ACL +@scripting): %s",
-                error,
+                "Rate limits are NOT enforced: the Redis user in REDIS_URL lacks permission to "
+                "run scripts, which the rate limit needs (ACL SETUSER <user> +@scripting, or at "
+                "least +evalsha +eval +script|load). Redis said: %s",
+                said,
             )
+        else:
+            log.error("Rate limits are NOT enforced: Redis refuses their script: %s", said)
 
     async def enforced(self) -> bool:
         """Whether the limit is enforced right now: the script runs (on a key of its own,
