@@ -56,7 +56,11 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     provider = make_provider(settings)
     stats: Stats = (
-        RedisStats(settings.redis_url, verify=settings.redis_verify)
+        RedisStats(
+            settings.redis_url,
+            verify=settings.redis_verify,
+            max_connections=settings.redis_max_connections,
+        )
         if settings.redis_url
         else MemoryStats()
     )

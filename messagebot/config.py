@@ -126,6 +126,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # pages on these origins may call the API from a browser
     redis_url: str | None = None
     redis_verify: bool = True  # verify a rediss:// server's certificate
+    redis_max_connections: int = 4  # per worker, for the rate limit and the counters together
     page: bool = True  # serve the form page (GET /, POST /) and honour its token
     page_rate_limit: str | None = "10/minute"  # the page token's budget per client IP
     heartbeat_s: float = 15.0
@@ -170,6 +171,9 @@ class Settings:
             cors_origins=_origins(env, "MESSAGEBOT_CORS_ORIGINS"),
             redis_url=env.get("REDIS_URL", "").strip() or None,
             redis_verify=_switch(env, "MESSAGEBOT_REDIS_VERIFY", True),
+            redis_max_connections=_integer(
+                env, "MESSAGEBOT_REDIS_MAX_CONNECTIONS", 4, low=1, high=1000
+            ),
             page=_switch(env, "MESSAGEBOT_PAGE", True),
             page_rate_limit=_optional_limit(env, "MESSAGEBOT_PAGE_RATE_LIMIT", "10/minute"),
             heartbeat_s=_number(env, "MESSAGEBOT_HEARTBEAT_S", 15.0),

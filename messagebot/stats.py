@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from typing import Any, Protocol
 
-from .redis_connection import SharedRedis, Unavailable
+from .redis_connection import MAX_CONNECTIONS, Refused, SharedRedis, Unavailable
 
 
 class Stats(Protocol):
@@ -64,8 +64,12 @@ class RedisStats:
     KEY = "messagebot:stats"
     MAX_PENDING = 1000
 
-    def __init__(self, url: str, *, verify: bool = True) -> None:
-        self.redis = SharedRedis(url, "counting in this process only", verify=verify)
+    def __init__(
+        self, url: str, *, verify: bool = True, max_connections: int = MAX_CONNECTIONS
+    ) -> None:
+        self.redis = SharedRedis(
+            url, "counting in this process only", verify=verify, max_connections=max_connections
+        )
         self._local = MemoryStats()
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -87,14 +91,18 @@ class RedisStats:
 
     async def _write(self, provider: str, outcome: str) -> None:
         try:
-            await self.redis.call(self.redis.client.hincrby, self.KEY, f"{provider}|{outcome}", 1)
+            field = f"{provider}|{outcome}"
+            await self.redis.call(lambda client: client.hincrby(self.KEY, field, 1))
+        except Refused as error:  # Redis answered: not unreachable, but no count either
+            self.redis.warn(error, "counting in this process only")
+            await self._local.record(provider, outcome)
         except Unavailable as error:
             self.redis.unreachable(error)
             await self._local.record(provider, outcome)
 
     async def snapshot(self) -> dict[str, Any]:
         try:
-            raw = await self.redis.call(self.redis.client.hgetall, self.KEY)
+            raw = await self.redis.call(lambda client: client.hgetall(self.KEY))
         except Unavailable as error:
             self.redis.unreachable(error)
             return {**await self._local.snapshot(), "scope": "process (redis unreachable)"}

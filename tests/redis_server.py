@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -42,10 +43,14 @@ async def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return key, cert
 
 
-async def start_redis(tls_in: Path | None = None) -> RedisServer:
+async def start_redis(
+    tls_in: Path | None = None, options: Sequence[str] = (), password: str | None = None
+) -> RedisServer:
     """A real redis-server (Debian's) on a free loopback port, with nothing saved to disk.
     With `tls_in` (a directory for its key and certificate), it speaks only TLS, with a
-    self-signed certificate, as Heroku's Redis does; clients need no certificate."""
+    self-signed certificate, as Heroku's Redis does; clients need no certificate. `options`
+    are more of its command line (`--maxclients 10`, `--user …`); with `--requirepass P`,
+    pass `password` P too, for the check that the server is up (its URL stays without)."""
     if not shutil.which("redis-server"):
         pytest.fail("redis-server is not installed: run the README's test command")
     port = free_port()
@@ -67,6 +72,7 @@ async def start_redis(tls_in: Path | None = None) -> RedisServer:
         "",
         "--appendonly",
         "no",
+        *options,
         stdout=asyncio.subprocess.DEVNULL,
     )
 
@@ -84,7 +90,7 @@ async def start_redis(tls_in: Path | None = None) -> RedisServer:
     server = RedisServer(port, process, cert)
     # The port was free when free_port() chose it, but another process may have taken it
     # before redis-server bound it: make sure that what answers there is ours.
-    client = aioredis.Redis.from_url(server.trusted_url)
+    client = aioredis.Redis.from_url(server.trusted_url, password=password)
     try:
         answering = (await client.info("server"))["process_id"]
     finally:

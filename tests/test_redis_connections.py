@@ -1,6 +1,6 @@
 """Redis connections are bounded (issue 15, item 7): a burst of 200 streams against two
-Hypercorn workers with a limit on opens at most MAX_CONNECTIONS per use (the limit, the
-counters) per worker on a real redis-server, during the burst and after it."""
+Hypercorn workers with a limit on opens at most MAX_CONNECTIONS per worker (one pool for the
+limit and the counters, issue 24) on a real redis-server, during the burst and after it."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from .redis_server import RedisServer
 
 STREAMS = 200
 WORKERS = 2
-# The rate limit's and the counters' pools, in each worker.
-PER_WORKER = 2 * MAX_CONNECTIONS
+# The one pool of each worker, the rate limit's and the counters'.
+PER_WORKER = MAX_CONNECTIONS
 BODY = b'{"relation": "wife", "reason": "birthday [[fake chunks=10 delay=0.05]]"}'
 
 

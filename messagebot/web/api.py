@@ -116,13 +116,19 @@ async def legacy_streaming() -> Response:
 @document_response(Health)
 async def healthz() -> dict[str, str]:
     """Say that the service is up, and which provider and model it uses; with REDIS_URL,
-    whether Redis answers (`ok` or `unreachable`: then rate limits are not enforced)."""
+    whether Redis answers (`ok` or `unreachable`); with a rate limit, whether the limiter
+    enforces it right now (`enforced` or `not enforced`: Redis unreachable, or refusing the
+    limiter's script)."""
     provider = service().provider
     body = {"status": "ok", "provider": provider.name, "model": provider.model}
     stats = service().stats
     if isinstance(stats, RedisStats):
         # Bounded: at once while Redis is known to be down, else a PING of at most 0.25 s.
         body["redis"] = await stats.redis.health()
+    limiter = current_app.extensions.get("rate_limiter")
+    if limiter is not None:
+        # The limiter's own answer (its script run, bounded like the PING), not the counters'.
+        body["rate_limit"] = "enforced" if await limiter.enforced() else "not enforced"
     return body
 
 

@@ -21,6 +21,7 @@ a budget of their own per client address (MESSAGEBOT_PAGE_RATE_LIMIT), never a k
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -33,7 +34,14 @@ from quart import Quart, Response, g, request
 from werkzeug.exceptions import TooManyRequests
 
 from ..config import ConfigError, Settings
-from ..redis_connection import SharedRedis, Unavailable
+from ..redis_connection import (
+    MAX_CONNECTIONS,
+    PING_S,
+    NoTurn,
+    Refused,
+    SharedRedis,
+    Unavailable,
+)
 from .security import by_page_token, client_identity, client_ip
 
 # The routes that spend model time; health, stats, docs and static files are not limited.
@@ -48,6 +56,7 @@ LIMITED_ENDPOINTS = frozenset(
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 KEY_PREFIX = "messagebot:rate:"
 PAGE_KEY_PREFIX = "messagebot:rate:page:"
+log = logging.getLogger("messagebot.ratelimit")
 
 UNENFORCED = Counter(
     "messagebot_rate_limit_unenforced",
@@ -115,6 +124,10 @@ class MemoryLimiter:
         self._tats: dict[str, int] = {}
         self._prune_at = 1024
 
+    async def enforced(self) -> bool:
+        """Always: this process decides alone."""
+        return True
+
     async def startup(self) -> None:
         pass
 
@@ -157,43 +170,102 @@ return {1, tat - now}
 class RedisLimiter:
     """The TATs in Redis, shared by every worker and dyno; one script call per request.
 
-    At most MAX_CONNECTIONS calls are under way at once, the others wait their turn (up to
-    QUEUE_S). Waiting is not failing: in a burst on a busy machine a turn took over half a
-    second, and letting the requests that waited longer through unchecked let up to 37 of 50
-    pass. A failure (no connection, a timeout, an error from Redis, a certificate refused) is:
+    At most MESSAGEBOT_REDIS_MAX_CONNECTIONS calls (with the counters') are under way at once,
+    the others wait their turn (up to QUEUE_S). Waiting is not failing: in a burst on a busy
+    machine a turn took over half a second, and letting the requests that waited longer through
+    unchecked let up to 37 of 50 pass. Nor is Redis refusing a new connection because it has
+    as many clients as it allows (maxclients): the requests then wait for the connections
+    already open (SharedRedis). A failure (no connection, a timeout, a certificate refused) is:
     SharedRedis's breaker then opens, and requests pass at once without asking, those waiting
     their turn included, until its probe gets an answer from Redis again. So a frozen Redis
-    costs the requests under way when it froze at most a second each, and the others nothing."""
+    costs the requests under way when it froze at most a second each, and the others nothing.
+    Redis refusing the script (the user in REDIS_URL may not run scripts) lets requests
+    through as well, and the log says why."""
 
     QUEUE_S = 5.0
+    #: The key /healthz runs the script on (outside KEY_PREFIX: no client's budget).
+    HEALTH_KEY = "messagebot:health:rate"
 
-    def __init__(self, url: str, *, verify: bool = True) -> None:
-        self._redis = SharedRedis(url, "rate limits are not enforced", verify=verify)
+    def __init__(
+        self, url: str, *, verify: bool = True, max_connections: int = MAX_CONNECTIONS
+    ) -> None:
+        self._redis = SharedRedis(
+            url, "rate limits are not enforced", verify=verify, max_connections=max_connections
+        )
         self._script: Any = None
+        self._decided_at = -math.inf
+        self._refused_warned = -math.inf
 
     async def startup(self) -> None:
         await self._redis.connect()
         # redis-py sends the script's SHA1 (EVALSHA), and the script itself when Redis does
-        # not know it yet (after a restart or a flush).
-        self._script = self._redis.client.register_script(GCRA_SCRIPT)
+        # not know it yet (after a restart or a flush); each call names the connection.
+        self._script = self._redis.pool.slots[0].client.register_script(GCRA_SCRIPT)
 
     async def shutdown(self) -> None:
         await self._redis.close()
 
+    async def _run(self, key: str, interval_us: int, tolerance_us: int, **bounds: float) -> Any:
+        return await self._redis.call(
+            lambda client: self._script(
+                keys=[key], args=[interval_us, tolerance_us], client=client
+            ),
+            **bounds,
+        )
+
     async def hit(self, key: str, limit: RateLimit) -> Verdict | None:
         """The verdict, or None when Redis could not be asked (the request then passes)."""
         try:
-            allowed, wait_us = await self._redis.call(
-                self._script,
-                keys=[key],
-                args=[limit.interval_us, limit.tolerance_us],
-                queue_s=self.QUEUE_S,
+            allowed, wait_us = await self._run(
+                key, limit.interval_us, limit.tolerance_us, queue_s=self.QUEUE_S
             )
+        except Refused as error:
+            self._refused(error)
+            UNENFORCED.inc()
+            return None
         except Unavailable as error:
             self._redis.unreachable(error)
             UNENFORCED.inc()
             return None
+        self._decided_at = time.monotonic()
         return _verdict(limit, bool(allowed), int(wait_us))
+
+    def _refused(self, error: Refused) -> None:
+        """Redis answered, but would not run the script: say so, loudly (every 30 s)."""
+        from redis.exceptions import NoPermissionError
+
+        now = time.monotonic()
+        if now - self._refused_warned <= 30:
+            return
+        self._refused_warned = now
+        said = error.__cause__ or error
+        if isinstance(said, NoPermissionError):
+            log.error(
+                "Rate limits are NOT enforced: the Redis user in REDIS_URL lacks permission to "
+                "run scripts, which the rate limit needs (ACL SETUSER <user> +@scripting, or at "
+                "least +evalsha +eval +script|load). Redis said: %s",
+                said,
+            )
+        else:
+            log.error("Rate limits are NOT enforced: Redis refuses their script: %s", said)
+
+    async def enforced(self) -> bool:
+        """Whether the limit is enforced right now: the script runs (on a key of its own,
+        bounded by PING_S). When every connection stays busy that long, whether a request
+        was decided within FRESH_S."""
+        if not self._redis.available():
+            return False
+        try:
+            await self._run(self.HEALTH_KEY, 1, 0, queue_s=PING_S, within=PING_S)
+        except NoTurn:
+            return time.monotonic() - self._decided_at < SharedRedis.FRESH_S
+        except Refused as error:
+            self._refused(error)
+            return False
+        except Unavailable:
+            return False
+        self._decided_at = time.monotonic()
+        return True
 
 
 def init_app(app: Quart, settings: Settings) -> None:
@@ -206,10 +278,15 @@ def init_app(app: Quart, settings: Settings) -> None:
     if limit is None and page_limit is None:
         return
     limiter: MemoryLimiter | RedisLimiter = (
-        RedisLimiter(settings.redis_url, verify=settings.redis_verify)
+        RedisLimiter(
+            settings.redis_url,
+            verify=settings.redis_verify,
+            max_connections=settings.redis_max_connections,
+        )
         if settings.redis_url
         else MemoryLimiter()
     )
+    app.extensions["rate_limiter"] = limiter  # /healthz asks it whether it is enforced
     app.before_serving(limiter.startup)
     app.after_serving(limiter.shutdown)
 

@@ -34,6 +34,8 @@ class Health(BaseModel):
     model: str
     #: Only with REDIS_URL: whether Redis answers (when not, rate limits are not enforced).
     redis: Literal["ok", "unreachable"] | None = None
+    #: Only with a rate limit: whether the limiter enforces it right now.
+    rate_limit: Literal["enforced", "not enforced"] | None = None
 
 
 class StatsResponse(BaseModel):
