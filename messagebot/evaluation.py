@@ -15,7 +15,7 @@ from typing import Any
 from .paths import data_dir
 from .text import korean, occasions
 from .text.examples import bank
-from .web.request import MessageRequest
+from .request import MessageRequest
 
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")

@@ -23,7 +23,7 @@ from .providers import Generation, Provider
 from .stats import Stats
 from .text.pipeline import MessageText
 from .text.prompts import build_prompt
-from .web.request import MessageRequest
+from .request import MessageRequest
 
 log = logging.getLogger("messagebot.generation")
 

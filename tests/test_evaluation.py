@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from messagebot.evaluation import CRITERIA, judge, load_cases, load_eval_cases
 from messagebot.fake_upstream import FakeUpstream
-from messagebot.web.request import validate_fields
+from messagebot.request import validate_fields
 
 from .helpers import openai_env
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypedDict
 import jinja2
 
 from ..paths import data_dir
-from ..web.request import MessageRequest
+from ..request import MessageRequest
 from . import examples as example_bank
 from . import korean, occasions
 from .language import language_name

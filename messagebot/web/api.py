@@ -12,7 +12,8 @@ from ..errors import APIError, ErrorCode
 from ..generation import Delta, Done, GenerationService, Heartbeat, MessageStream
 from ..stats import RedisStats
 from . import request_log, sse
-from .request import MessageRequest, parse_json_object, resolve_language, validate_fields
+from ..request import MessageRequest, resolve_language, validate_fields
+from .request import parse_json_object
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
 
 bp = Blueprint("api", __name__)

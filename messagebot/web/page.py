@@ -21,7 +21,7 @@ from ..generation import Done
 from ..paths import data_dir
 from .api import begin, service
 from .page_token import issue_page_token, verify_page_token
-from .request import resolve_language, validate_fields
+from ..request import resolve_language, validate_fields
 
 log = logging.getLogger("messagebot.web")
 

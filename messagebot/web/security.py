@@ -11,6 +11,7 @@ from quart import Quart, Response, current_app, g, request
 
 from ..config import Settings
 from ..errors import APIError, ErrorCode
+from .page_token import verify_page_token
 
 log = logging.getLogger("messagebot.security")
 
@@ -98,8 +99,6 @@ async def require_key() -> None:
         and request.method == "POST"
         and request.endpoint in PAGE_TOKEN_ENDPOINTS
     ):
-        from .page_token import verify_page_token
-
         if verify_page_token(config.secret_key, token):
             g.page_token = True  # ratelimit.py: the page's budget, not a key's
             return
