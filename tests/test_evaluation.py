@@ -8,9 +8,10 @@ import re
 import sys
 from collections.abc import Mapping
 
-from messagebot.evaluation import CRITERIA, judge, load_cases, load_eval_cases
+from messagebot.evaluation import judge, load_cases, load_eval_cases
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.request import validate_fields
+from messagebot.text.quality import CRITERIA
 
 from .helpers import openai_env
 
