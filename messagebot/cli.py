@@ -70,8 +70,8 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
     from .generation import Delta, Done, Failure, GenerationService
     from .providers import make_provider
-    from .stats import MemoryStats
     from .request import resolve_language, validate_fields
+    from .stats import MemoryStats
 
     fields: dict[str, Any] = {
         key: value

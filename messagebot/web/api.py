@@ -10,9 +10,9 @@ from quart_schema import document_request, document_response
 
 from ..errors import APIError, ErrorCode
 from ..generation import Delta, Done, GenerationService, Heartbeat, MessageStream
+from ..request import MessageRequest, resolve_language, validate_fields
 from ..stats import RedisStats
 from . import request_log, sse
-from ..request import MessageRequest, resolve_language, validate_fields
 from .request import parse_json_object
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
 

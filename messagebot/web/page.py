@@ -19,9 +19,9 @@ from werkzeug.exceptions import HTTPException
 from ..errors import APIError, ErrorCode
 from ..generation import Done
 from ..paths import data_dir
+from ..request import resolve_language, validate_fields
 from .api import begin, service
 from .page_token import issue_page_token, verify_page_token
-from ..request import resolve_language, validate_fields
 
 log = logging.getLogger("messagebot.web")
 

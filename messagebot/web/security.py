@@ -98,10 +98,10 @@ async def require_key() -> None:
         and config.page
         and request.method == "POST"
         and request.endpoint in PAGE_TOKEN_ENDPOINTS
+        and verify_page_token(config.secret_key, token)
     ):
-        if verify_page_token(config.secret_key, token):
-            g.page_token = True  # ratelimit.py: the page's budget, not a key's
-            return
+        g.page_token = True  # ratelimit.py: the page's budget, not a key's
+        return
     raise APIError(ErrorCode.UNAUTHORIZED)
 
 
