@@ -20,6 +20,7 @@ from typing import Any
 from ..config import ConfigError, Settings
 from ..errors import APIError, ErrorCode
 from ..text.prompts import Prompt, PromptStyle
+from ..text.sentences import ends_sentence, word_before
 
 log = logging.getLogger("messagebot.local")
 
@@ -68,10 +69,6 @@ def check_model_file(path: Path) -> None:
             raise ConfigError(f"MESSAGEBOT_LOCAL_MODEL: {path} is not a GGUF model file")
 
 
-_SENTENCE_END = frozenset(".!?…。！？~～")
-_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc"})
-
-
 class Ending:
     """Where a message should end (issue 17): at the first sentence end once the text has
     `finish_after` characters, so that it ends on a finished sentence that the length rule
@@ -87,13 +84,10 @@ class Ending:
 
     def _sentence_ended(self) -> bool:
         text = self.text.rstrip("\"')”’」』")
-        if not text or text[-1] not in _SENTENCE_END:
+        if not ends_sentence(text, len(text)):
             return False
-        if text[-1] == ".":
-            word = text[:-1].rsplit(None, 1)[-1:] or [""]
-            if word[0].lower() in _ABBREVIATIONS or word[0][-1:].isdigit():
-                return False
-        return True
+        # Nor, here, a number's full stop: the model may be writing "10.5" or a list's "1.".
+        return text[-1] != "." or not word_before(text, len(text))[-1:].isdigit()
 
     def done_before(self, piece: str) -> bool:
         """Whether the message is complete without `piece` (else `piece` joins it)."""

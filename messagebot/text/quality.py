@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from ..request import MessageRequest
 from . import korean, occasions
+from .cleanup import is_preamble
 from .examples import bank
+from .sentences import ENDERS, ends_sentence
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,6 @@ _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _LETTER = re.compile(r"[^\W\d_]")
-_PREAMBLE = re.compile(
-    r"^(?:sure|certainly|of course|absolutely|here(?:'s| is)|물론|다음은|여기)"
-    r"[^\n]{0,120}(?:message|메시지)?[^\n]{0,40}:\s*(?:\n|$)",
-    re.IGNORECASE,
-)
 _PLACEHOLDER = re.compile(
     r"[\[<{]\s*[^\]>}]{0,20}(?:name|이름|signature)[^\]>}]{0,10}[\]>}]", re.IGNORECASE
 )
@@ -68,7 +65,7 @@ def right_language(request: MessageRequest, message: str) -> bool:
 def clean(request: MessageRequest, message: str) -> bool:
     text = message.strip()
     return bool(text) and not (
-        _PREAMBLE.search(text)
+        is_preamble(text.split("\n", 1)[0])
         or _PLACEHOLDER.search(text)
         or (text[0] in _QUOTES and text[-1] in _QUOTES)
         or "**" in text
@@ -85,9 +82,7 @@ def enough_words(request: MessageRequest, message: str) -> bool:
 
 # What a message must also get right to be sent (issue 17). The checks above are mechanical;
 # these look at what a tiny model gets wrong most.
-_ENDERS = ".!?…。！？~～"
 _TRAILING = re.compile(r"[\s\"'”’」』)\]\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200D♥♡^]+$")
-_ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.")
 _LABELS = re.compile(r"\b(?:To|Occasion|Tone|Language|Message|Speech|Address):", re.IGNORECASE)
 
 
@@ -96,8 +91,8 @@ def finished(request: MessageRequest, message: str) -> bool:
     text = _TRAILING.sub("", message)
     if not text:
         return False
-    if text[-1] in _ENDERS:
-        return text.rsplit(None, 1)[-1].lower() not in _ABBREVIATIONS  # not "…Mr."
+    if text[-1] in ENDERS:
+        return ends_sentence(text, len(text))  # not "…Mr."
     if _language(request) == "ko":
         # A Korean sentence may end without a full stop: "…늘 건강하세요", "사랑해".
         levels = korean.sentence_levels(text.rsplit(" ", 1)[-1])
