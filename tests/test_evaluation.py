@@ -54,7 +54,9 @@ def test_each_criterion_catches_its_fault() -> None:
     assert failed(en, "민지야, 생일 축하해! 사랑해.") >= {"right language"}
     assert failed(en, "Sure! Here's one:\nMinji, happy bday!") == {"no preamble/quotes/placeholder"}
     # The preamble is the cleanup's one rule (text/cleanup.py is_preamble), "Okay…" included.
-    assert failed(en, "Okay, here you go:\nMinji, happy bday!") == {"no preamble/quotes/placeholder"}
+    assert failed(en, "Okay, here you go:\nMinji, happy bday!") == {
+        "no preamble/quotes/placeholder"
+    }
     assert failed(en, '"Minji, happy birthday, love!"') == {"no preamble/quotes/placeholder"}
     assert failed(en, "Minji, happy birthday! [Your Name].") == {"no preamble/quotes/placeholder"}
     assert failed(en, "Minji, birthday!") == {"at least a few words"}
