@@ -39,9 +39,14 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def running(env: Mapping[str, str]) -> AsyncIterator[Server]:
-    """The whole app, configured from `env`, in a real Hypercorn on a loopback port."""
+async def running(
+    env: Mapping[str, str], configure: Callable[[Quart], None] | None = None
+) -> AsyncIterator[Server]:
+    """The whole app, configured from `env` (and by `configure`, say to add a route), in a real
+    Hypercorn on a loopback port."""
     app = create_app(Settings.from_env(env))
+    if configure is not None:
+        configure(app)
     port = free_port()
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]

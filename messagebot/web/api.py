@@ -13,6 +13,7 @@ from ..generation import Delta, Done, GenerationService, Heartbeat, MessageStrea
 from ..request import MessageRequest, resolve_language, validate_fields
 from ..stats import RedisStats
 from . import request_log, sse
+from .policies import page_token, rate_limited
 from .request import parse_json_object
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
 
@@ -74,6 +75,8 @@ async def text_body(stream: MessageStream) -> AsyncIterator[bytes]:
 
 
 @bp.post("/v1/messages")
+@rate_limited
+@page_token("header")
 @document_request(MessageRequest)
 @document_response(MessageResponse)
 @document_response(ErrorResponse, 422)
@@ -90,6 +93,8 @@ async def create_message() -> tuple[dict[str, object], int]:
 
 
 @bp.post("/v1/messages/stream")
+@rate_limited
+@page_token("header")
 @document_request(MessageRequest)
 @document_response(ErrorResponse, 422)
 async def stream_message() -> Response:
@@ -104,6 +109,8 @@ async def stream_message() -> Response:
 
 
 @bp.post("/streaming/")
+@rate_limited
+@page_token("header")
 @document_request(MessageRequest)
 async def legacy_streaming() -> Response:
     """The original MessageBot route, kept for its clients: raw text chunks."""

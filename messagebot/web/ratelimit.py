@@ -30,21 +30,13 @@ from typing import Any
 
 from prometheus_client import Counter
 from quart import Quart, Response, g, request
-from werkzeug.exceptions import TooManyRequests
 
 from ..config import ConfigError, Settings
+from ..errors import APIError, ErrorCode
 from ..redis_connection import SharedRedis, Unavailable
+from .policies import spends_rate_limit
 from .security import by_page_token, client_identity, client_ip
 
-# The routes that spend model time; health, stats, docs and static files are not limited.
-LIMITED_ENDPOINTS = frozenset(
-    {
-        "api.create_message",
-        "api.stream_message",
-        "api.legacy_streaming",
-        "web.write_without_javascript",
-    }
-)
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 KEY_PREFIX = "messagebot:rate:"
 PAGE_KEY_PREFIX = "messagebot:rate:page:"
@@ -97,14 +89,6 @@ def _verdict(limit: RateLimit, allowed: bool, wait_us: int) -> Verdict:
     if allowed and wait_us <= limit.tolerance_us:
         remaining = (limit.tolerance_us - wait_us) // limit.interval_us + 1
     return Verdict(allowed, wait_us, remaining)
-
-
-class RateLimited(TooManyRequests):
-    """429 `rate_limited`; errors.py and web/page.py render it with its Retry-After."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__()
-        self.retry_after = retry_after
 
 
 class MemoryLimiter:
@@ -215,10 +199,11 @@ def init_app(app: Quart, settings: Settings) -> None:
 
     @app.before_request
     async def check_rate_limit() -> None:
-        # One budget for all the routes that write messages, so that a client cannot get
-        # three times the limit by using three routes. A CORS preflight (OPTIONS) writes
+        # One budget for all the routes that write messages (declared @rate_limited), so
+        # that a client cannot get three times the limit by using three routes; health,
+        # stats, docs and static files are not limited. A CORS preflight (OPTIONS) writes
         # nothing: a browser's message must not cost two.
-        if request.endpoint not in LIMITED_ENDPOINTS or request.method == "OPTIONS":
+        if not spends_rate_limit() or request.method == "OPTIONS":
             return
         if by_page_token():
             # The page's budget, per client address, whatever MESSAGEBOT_RATE_LIMIT says:
@@ -233,7 +218,8 @@ def init_app(app: Quart, settings: Settings) -> None:
             return
         g.rate_limit = (chosen, verdict)
         if not verdict.allowed:
-            raise RateLimited(max(1, math.ceil(verdict.wait_us / 1_000_000)))
+            retry_after = max(1, math.ceil(verdict.wait_us / 1_000_000))
+            raise APIError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
 
     @app.after_request
     async def rate_limit_headers(response: Response) -> Response:
