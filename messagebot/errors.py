@@ -17,6 +17,7 @@ log = logging.getLogger("messagebot")
 ERROR_SCOPE_KEY = "messagebot.error"
 
 
+@enum.unique  # a duplicated code would silently become an alias of the first
 class ErrorCode(enum.StrEnum):
     """A stable code from the SPEC's table, with its HTTP status and the message it carries
     unless a raise gives a more precise one. A member is the code's string itself."""

@@ -95,8 +95,7 @@ def test_settings_are_read_nowhere_else() -> None:
 async def test_serve_shows_the_message_not_a_traceback(name: str, value: str) -> None:
     # Its own port: were the value taken, the server must not clash with another.
     env = {**OPENAI, "PORT": str(free_port()), name: value}
-    code, _, err = await run_cli("serve", env=env)
-    assert code == 2
+    _, err = await run_cli("serve", env=env, expect=2)
     assert f"messagebot: configuration error: {name}" in err
     assert "Traceback" not in err
 
