@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from messagebot.config import ConfigError, RateLimit, Settings
+from messagebot.config import ConfigError, RateLimit, Settings, parse_rate_limit
 
 from .helpers import free_port
 from .test_cli import run_cli
@@ -119,3 +119,12 @@ async def test_the_hypercorn_factory_shows_the_message_not_a_traceback() -> None
     text = err.decode()
     assert "messagebot: configuration error: MESSAGEBOT_TRUST_PROXY must be on or off" in text
     assert "Traceback" not in text
+
+
+async def test_bad_rate_limit_is_refused_at_start() -> None:
+    assert parse_rate_limit("20/minute").count == 20
+    assert parse_rate_limit("5 per second").period.total_seconds() == 1
+    assert parse_rate_limit("100/h").period.total_seconds() == 3600
+    for bad in ("20", "0/minute", "x/minute", "20/fortnight"):
+        with pytest.raises(ConfigError):
+            parse_rate_limit(bad)
