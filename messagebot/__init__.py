@@ -7,13 +7,12 @@ import logging
 from quart import Quart
 from quart_schema import APIKeySecurityScheme, HttpSecurityScheme, QuartSchema
 
-from . import errors, lifecycle, metrics
+from . import errors
 from .config import ConfigError, Settings
-from .generation import GenerationService
 from .paths import data_dir
 from .providers import make_provider
 from .stats import MemoryStats, RedisStats, Stats
-from .web import api, cors, docs, page, ratelimit, request_log, security
+from .web import cors, docs, security
 from .web.request import MAX_BODY_BYTES
 
 __version__ = "0.1.0"
@@ -29,6 +28,13 @@ def create_app(settings: Settings | None = None) -> Quart:
             # `hypercorn "messagebot:create_app()"`: the message, as `messagebot serve` says it,
             # not a traceback (Python prints a SystemExit's text to stderr, and stops).
             raise SystemExit(f"messagebot: configuration error: {error}") from None
+    # Only now, once the settings are read: prometheus_client opens files under
+    # PROMETHEUS_MULTIPROC_DIR as these modules define their metrics, so a directory that
+    # is not there must be refused by name first, not by a traceback at import.
+    from . import lifecycle, metrics
+    from .generation import GenerationService
+    from .web import api, page, ratelimit, request_log
+
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 

@@ -90,7 +90,13 @@ def test_settings_are_read_nowhere_else() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("MESSAGEBOT_LOCAL_SEED", "abc"), ("MESSAGEBOT_TRUST_PROXY", "ture")]
+    ("name", "value"),
+    [
+        ("MESSAGEBOT_LOCAL_SEED", "abc"),
+        ("MESSAGEBOT_TRUST_PROXY", "ture"),
+        # prometheus_client would open files there as soon as our metrics are defined.
+        ("PROMETHEUS_MULTIPROC_DIR", "/nonexistent/messagebot-metrics"),
+    ],
 )
 async def test_serve_shows_the_message_not_a_traceback(name: str, value: str) -> None:
     # Its own port: were the value taken, the server must not clash with another.

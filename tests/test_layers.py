@@ -28,6 +28,19 @@ DEFERRED: dict[tuple[str, str], str] = {
             "messagebot.stats",
         )
     },
+    **{
+        ("messagebot", module): "defines metrics, which prometheus_client writes to files under "
+        "PROMETHEUS_MULTIPROC_DIR: imported once the settings have checked that directory"
+        for module in (
+            "messagebot.lifecycle",
+            "messagebot.metrics",
+            "messagebot.generation",
+            "messagebot.web.api",
+            "messagebot.web.page",
+            "messagebot.web.ratelimit",
+            "messagebot.web.request_log",
+        )
+    },
     ("messagebot.providers", "messagebot.providers.local"): (
         "llama-cpp-python is optional: loaded only when the local model is chosen"
     ),
