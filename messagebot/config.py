@@ -53,6 +53,22 @@ def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be on or off, got {raw!r}")
 
 
+def _directory(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not Path(raw).is_dir():
+        raise ConfigError(f"{name} must be an existing directory, got {raw!r}")
+    return Path(raw)
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the bundled model is assembled: $XDG_CACHE_HOME/messagebot, else ~/.cache/…"""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "messagebot"
+
+
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
@@ -98,22 +114,6 @@ def _optional_limit(env: Mapping[str, str], name: str, default: str) -> RateLimi
     if raw.lower() in {"off", "0", "none", "no"}:
         return None
     return parse_rate_limit(raw or default, name)
-
-
-def _directory(env: Mapping[str, str], name: str) -> Path | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    if not Path(raw).is_dir():
-        raise ConfigError(f"{name} must be an existing directory, got {raw!r}")
-    return Path(raw)
-
-
-def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Where the bundled model is assembled: $XDG_CACHE_HOME/messagebot, else ~/.cache/…"""
-    env = os.environ if env is None else env
-    base = env.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
-    return Path(base) / "messagebot"
 
 
 _ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(?::\d{1,5})?|https?://\[[0-9a-f:.]+\](?::\d{1,5})?")
