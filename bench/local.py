@@ -135,8 +135,8 @@ def summary(runs: list[tuple[int, float | None, float | None]]) -> dict[str, Any
 async def main_async(job: dict[str, Any]) -> dict[str, Any]:
     from messagebot.config import Settings
     from messagebot.providers.local import SAMPLING, LocalProvider, assemble_bundled_model
+    from messagebot.request import validate_fields
     from messagebot.text.prompts import build_prompt
-    from messagebot.web.request import validate_fields
 
     path = assemble_bundled_model()  # the cached GGUF the provider loads
     settings = Settings.from_env({"MESSAGEBOT_PROVIDER": "local"})

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from quart import Quart
 from quart_schema import APIKeySecurityScheme, HttpSecurityScheme, QuartSchema
 
-from . import errors, lifecycle, metrics
-from .config import Settings
-from .generation import GenerationService
+from . import errors
+from .config import ConfigError, Settings
 from .paths import data_dir
 from .providers import make_provider
 from .stats import MemoryStats, RedisStats, Stats
-from .web import api, cors, docs, page, ratelimit, request_log, security
+from .web import cors, docs, security
 from .web.request import MAX_BODY_BYTES
 
 __version__ = "0.1.0"
@@ -23,7 +21,20 @@ log = logging.getLogger("messagebot")
 
 def create_app(settings: Settings | None = None) -> Quart:
     """The whole service; `hypercorn "messagebot:create_app()"` serves it."""
-    settings = settings or Settings.from_env()
+    if settings is None:
+        try:
+            settings = Settings.from_env()
+        except ConfigError as error:
+            # `hypercorn "messagebot:create_app()"`: the message, as `messagebot serve` says it,
+            # not a traceback (Python prints a SystemExit's text to stderr, and stops).
+            raise SystemExit(f"messagebot: configuration error: {error}") from None
+    # Only now, once the settings are read: prometheus_client opens files under
+    # PROMETHEUS_MULTIPROC_DIR as these modules define their metrics, so a directory that
+    # is not there must be refused by name first, not by a traceback at import.
+    from . import lifecycle, metrics
+    from .generation import GenerationService
+    from .web import api, page, ratelimit, request_log
+
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -71,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.before_serving(provider.startup)
     app.after_serving(provider.shutdown)
     app.after_serving(stats.shutdown)
-    if not settings.api_keys and os.environ.get("DYNO"):
+    if not settings.api_keys and settings.on_heroku:
         log.warning(
             "MESSAGEBOT_API_KEYS is empty: anyone who reaches this app can spend your model budget"
         )

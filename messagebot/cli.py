@@ -70,8 +70,8 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
     from .generation import Delta, Done, Failure, GenerationService
     from .providers import make_provider
+    from .request import resolve_language, validate_fields
     from .stats import MemoryStats
-    from .web.request import validate_fields
 
     fields: dict[str, Any] = {
         key: value
@@ -91,8 +91,6 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
         await provider.startup()
         try:
             request = validate_fields(fields)
-            from .web.request import resolve_language
-
             stream = await GenerationService(provider, settings, MemoryStats()).begin(
                 request, resolve_language(request, None)
             )

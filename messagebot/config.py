@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -39,10 +40,6 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, low: int, high:
     return int(raw)
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
     """on/off (also 1/0, true/false, yes/no); empty is the default, anything else an error:
     a setting that guards something must not be turned off (or on) by a typo."""
@@ -56,12 +53,67 @@ def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be on or off, got {raw!r}")
 
 
-def _optional_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
-    """A rate limit such as 10/minute (checked by web/ratelimit.py), or None for `off`."""
+def _directory(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not Path(raw).is_dir():
+        raise ConfigError(f"{name} must be an existing directory, got {raw!r}")
+    return Path(raw)
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the bundled model is assembled: $XDG_CACHE_HOME/messagebot, else ~/.cache/…"""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "messagebot"
+
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A budget of `count` requests per `period` (web/ratelimit.py spends it)."""
+
+    count: int
+    period: timedelta
+
+    @property
+    def interval_us(self) -> int:
+        """Microseconds between two requests at the steady rate."""
+        return round(self.period.total_seconds() * 1_000_000) // self.count
+
+    @property
+    def tolerance_us(self) -> int:
+        """How far ahead of now the TAT may be for a request to pass: a burst of `count`."""
+        return (self.count - 1) * self.interval_us
+
+
+def parse_rate_limit(text: str, name: str = "MESSAGEBOT_RATE_LIMIT") -> RateLimit:
+    """`20/minute`, `5/second`, `100/hour`, `1000/day` (also `20/min`, `20 per minute`)."""
+    match = re.fullmatch(
+        r"\s*(\d+)\s*(?:/|per)\s*(second|sec|s|minute|min|m|hour|h|day|d)\s*", text.lower()
+    )
+    if not match or not 1 <= int(match.group(1)) <= 1_000_000:
+        raise ConfigError(f"{name} must look like 20/minute, got {text!r}")
+    unit = match.group(2)
+    seconds = next(v for k, v in _PERIODS.items() if k.startswith(unit[0]))
+    return RateLimit(int(match.group(1)), timedelta(seconds=seconds))
+
+
+def _rate_limit(env: Mapping[str, str], name: str) -> RateLimit | None:
+    """A rate limit such as 10/minute; unset is none."""
+    raw = env.get(name, "").strip()
+    return parse_rate_limit(raw, name) if raw else None
+
+
+def _optional_limit(env: Mapping[str, str], name: str, default: str) -> RateLimit | None:
+    """A rate limit such as 10/minute, or None for `off`."""
     raw = env.get(name, "").strip()
     if raw.lower() in {"off", "0", "none", "no"}:
         return None
-    return raw or default
+    return parse_rate_limit(raw or default, name)
 
 
 _ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(?::\d{1,5})?|https?://\[[0-9a-f:.]+\](?::\d{1,5})?")
@@ -121,14 +173,14 @@ class Settings:
     local_model_path: Path | None = None
     api_keys: tuple[str, ...] = ()
     secret_key: str = ""
-    rate_limit: str | None = None
+    rate_limit: RateLimit | None = None
     trust_proxy: bool = False
     cors_origins: tuple[str, ...] = ()  # pages on these origins may call the API from a browser
     redis_url: str | None = None
     redis_verify: bool = True  # verify a rediss:// server's certificate
     redis_max_connections: int = 4  # per worker, for the rate limit and the counters together
     page: bool = True  # serve the form page (GET /, POST /) and honour its token
-    page_rate_limit: str | None = "10/minute"  # the page token's budget per client IP
+    page_rate_limit: RateLimit | None = RateLimit(10, timedelta(minutes=1))  # per client IP
     heartbeat_s: float = 15.0
     first_token_timeout_s: float = 30.0
     generation_timeout_s: float = 120.0
@@ -137,6 +189,10 @@ class Settings:
     upstream_max_retries: int = 1
     local_queue_size: int = 4
     local_threads: int = 0  # 0: one per core
+    local_seed: int = 0xFFFFFFFF  # llama-cpp-python's default
+    cache_dir: Path = Path.home() / ".cache" / "messagebot"  # the assembled bundled model
+    metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR: every worker's metrics
+    on_heroku: bool = False  # DYNO is set
     port: int = 8000
 
     @classmethod
@@ -166,8 +222,8 @@ class Settings:
             api_keys=tuple(
                 k.strip() for k in env.get("MESSAGEBOT_API_KEYS", "").split(",") if k.strip()
             ),
-            rate_limit=env.get("MESSAGEBOT_RATE_LIMIT", "").strip() or None,
-            trust_proxy=_flag(env, "MESSAGEBOT_TRUST_PROXY"),
+            rate_limit=_rate_limit(env, "MESSAGEBOT_RATE_LIMIT"),
+            trust_proxy=_switch(env, "MESSAGEBOT_TRUST_PROXY", False),
             cors_origins=_origins(env, "MESSAGEBOT_CORS_ORIGINS"),
             redis_url=env.get("REDIS_URL", "").strip() or None,
             redis_verify=_switch(env, "MESSAGEBOT_REDIS_VERIFY", True),
@@ -184,6 +240,11 @@ class Settings:
             upstream_max_retries=_integer(env, "MESSAGEBOT_UPSTREAM_RETRIES", 1, low=0, high=5),
             local_queue_size=_integer(env, "MESSAGEBOT_LOCAL_QUEUE", 4, low=1, high=1000),
             local_threads=_integer(env, "MESSAGEBOT_LOCAL_THREADS", 0, low=0, high=256),
+            local_seed=_integer(env, "MESSAGEBOT_LOCAL_SEED", 0xFFFFFFFF, low=0, high=2**32 - 1),
+            cache_dir=cache_dir(env),
+            # prometheus_client reads it too, and writes its files there.
+            metrics_dir=_directory(env, "PROMETHEUS_MULTIPROC_DIR"),
+            on_heroku=bool(env.get("DYNO", "").strip()),
             port=_integer(env, "PORT", 8000, low=1, high=65535),
             secret_key=secret or secrets.token_urlsafe(32),
         )

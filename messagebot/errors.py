@@ -17,6 +17,7 @@ log = logging.getLogger("messagebot")
 ERROR_SCOPE_KEY = "messagebot.error"
 
 
+@enum.unique  # a duplicated code would silently become an alias of the first
 class ErrorCode(enum.StrEnum):
     """A stable code from docs/api.md's table, with its HTTP status and the message it carries
     unless a raise gives a more precise one. A member is the code's string itself."""
@@ -92,12 +93,7 @@ class APIError(Exception):
     def from_http(cls, error: HTTPException) -> APIError:
         status = error.code or 500
         fallback = ErrorCode.INTERNAL_ERROR if status >= 500 else ErrorCode.INVALID_REQUEST
-        retry_after = getattr(error, "retry_after", None)  # web/ratelimit.py's RateLimited
-        return cls(
-            _FOR_HTTP_STATUS.get(status, fallback),
-            retry_after=retry_after if isinstance(retry_after, int) else None,
-            status=status,
-        )
+        return cls(_FOR_HTTP_STATUS.get(status, fallback), status=status)
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code.value, "message": self.message}

@@ -1,175 +1,20 @@
 """The evaluation set: does the configured provider write messages people would send?
 
 `messagebot eval` runs every request in prompts/eval_cases.json through the same path as the
-API (prompt, provider, cleanup, length limit) and prints each criterion's pass rate.
+API (prompt, provider, cleanup, length limit) and prints each criterion's pass rate; the
+criteria themselves are text/quality.py's, the ones serving uses.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .paths import data_dir
-from .text import korean, occasions
-from .text.examples import bank
-from .web.request import MessageRequest
+from .request import MessageRequest
+from .text.quality import CRITERIA, Case
 
-_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_LATIN = re.compile(r"[A-Za-z]")
-_LETTER = re.compile(r"[^\W\d_]")
-_PREAMBLE = re.compile(
-    r"^(?:sure|certainly|of course|absolutely|here(?:'s| is)|물론|다음은|여기)"
-    r"[^\n]{0,120}(?:message|메시지)?[^\n]{0,40}:\s*(?:\n|$)",
-    re.IGNORECASE,
-)
-_PLACEHOLDER = re.compile(
-    r"[\[<{]\s*[^\]>}]{0,20}(?:name|이름|signature)[^\]>}]{0,10}[\]>}]", re.IGNORECASE
-)
-_TITLES = {"mr", "mrs", "ms", "dr", "miss", "sir"}
-_QUOTES = "\"'“”‘’「」『』"
-
-
-def fits(request: MessageRequest, message: str) -> bool:
-    return 0 < len(message) <= request.max_length
-
-
-def _squeeze(text: str) -> str:
-    return re.sub(r"[\s.]", "", text).lower()  # "Mr. Park" matches "Mr.Park"
-
-
-def names_the_person(request: MessageRequest, message: str) -> bool:
-    if not request.name:
-        return True
-    # A name may be shortened: "박 부장님" → "부장님", "Mr. Park" → "Park".
-    parts = {_squeeze(part) for part in request.name.split()} - _TITLES
-    candidates = {_squeeze(request.name)} | {part for part in parts if len(part) >= 2}
-    text = _squeeze(message)
-    return any(candidate in text for candidate in candidates)
-
-
-def right_language(request: MessageRequest, message: str) -> bool:
-    letters = _LETTER.findall(message)
-    if not letters:
-        return False
-    language = (request.language or "en").split("-")[0]
-    if language == "ko":
-        return len(_HANGUL.findall(message)) / len(letters) >= 0.6
-    if language == "ja":
-        return bool(_KANA.search(message))
-    return len(_LATIN.findall(message)) / len(letters) >= 0.9
-
-
-def clean(request: MessageRequest, message: str) -> bool:
-    text = message.strip()
-    return bool(text) and not (
-        _PREAMBLE.search(text)
-        or _PLACEHOLDER.search(text)
-        or (text[0] in _QUOTES and text[-1] in _QUOTES)
-        or "**" in text
-        or text.startswith("#")
-    )
-
-
-def enough_words(request: MessageRequest, message: str) -> bool:
-    words = message.split()
-    if (request.language or "en").startswith(("ko", "ja", "zh")):
-        return len(words) >= 2 and len(message) >= 8
-    return len(words) >= 4
-
-
-# What a message must also get right to be sent (issue 17). The checks above are mechanical;
-# these look at what a tiny model gets wrong most.
-_ENDERS = ".!?…。！？~～"
-_TRAILING = re.compile(r"[\s\"'”’」』)\]\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200D♥♡^]+$")
-_ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.")
-_LABELS = re.compile(r"\b(?:To|Occasion|Tone|Language|Message|Speech|Address):", re.IGNORECASE)
-
-
-def finished(request: MessageRequest, message: str) -> bool:
-    """It ends on a finished sentence, not "…for the next 10" or "…and lots of"."""
-    text = _TRAILING.sub("", message)
-    if not text:
-        return False
-    if text[-1] in _ENDERS:
-        return text.rsplit(None, 1)[-1].lower() not in _ABBREVIATIONS  # not "…Mr."
-    if _language(request) == "ko":
-        # A Korean sentence may end without a full stop: "…늘 건강하세요", "사랑해".
-        levels = korean.sentence_levels(text.rsplit(" ", 1)[-1])
-        return bool(levels) and levels[-1] != "neutral"
-    return False
-
-
-def _language(request: MessageRequest) -> str:
-    return (request.language or "en").split("-")[0]
-
-
-def _squeezed(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower().replace("’", "'")
-
-
-def names_the_occasion(case: Case, message: str) -> bool:
-    keywords = case.keywords or occasions.OCCASIONS.get(
-        occasions.classify(case.request.reason), (case.request.reason,)
-    )
-    text = _squeezed(message)
-    return any(_squeezed(keyword) in text for keyword in keywords)
-
-
-def no_other_season(request: MessageRequest, message: str) -> bool:
-    """It drags in no other season or holiday ("새해에 또 만나자" for a birthday)."""
-    return not occasions.foreign_seasons(occasions.classify(request.reason), message)
-
-
-def korean_level(request: MessageRequest, message: str) -> bool:
-    if _language(request) != "ko":
-        return True
-    return korean.level_fits(message, request.name, request.relation, request.manner)
-
-
-def korean_address(request: MessageRequest, message: str) -> bool:
-    if _language(request) != "ko":
-        return True
-    return korean.address_fits(message, request.name, request.relation, request.manner)
-
-
-def echoes_nothing(request: MessageRequest, message: str) -> bool:
-    """None of the prompt comes back: its labels, the relation in its brackets ("(친구)"), a
-    gloss ("(새해 복 많이 받으세요)"), the speech level's name, or another person's example."""
-    if _LABELS.search(message) or f"({request.relation})" in message:
-        return False
-    if re.search(r"\((?:[^)]*(?:세요|받아|축하|Lunar New Year|harvest holiday)[^)]*)\)", message):
-        return False
-    if "반말" in message or "존댓말" in message:
-        return False
-    relation = request.relation.strip()
-    if " " in relation and relation not in (request.name or "") and f"{relation}," in message:
-        return False  # "최 과장님, 거래처 담당자, 감사 드립니다."
-    # A bank example copied whole, when it was written for someone else ("Mom" is everyone's).
-    text = message.strip()
-    return not any(
-        text == example.message and example.name != request.name
-        for examples in bank().values()
-        for example in examples
-    )
-
-
-CRITERIA: dict[str, Callable[[Case, str], bool]] = {
-    "fits max_length": lambda c, m: fits(c.request, m),
-    "names the person": lambda c, m: names_the_person(c.request, m),
-    "right language": lambda c, m: right_language(c.request, m),
-    "no preamble/quotes/placeholder": lambda c, m: clean(c.request, m),
-    "at least a few words": lambda c, m: enough_words(c.request, m),
-    "ends on a finished sentence": lambda c, m: finished(c.request, m),
-    "names the occasion": names_the_occasion,
-    "no other season/holiday": lambda c, m: no_other_season(c.request, m),
-    "Korean speech level fits": lambda c, m: korean_level(c.request, m),
-    "Korean address fits": lambda c, m: korean_address(c.request, m),
-    "echoes none of the prompt": lambda c, m: echoes_nothing(c.request, m),
-}
 # The criteria of the first evaluation (before issue 17), reported on their own too.
 OLD_CRITERIA = (
     "fits max_length",
@@ -178,12 +23,6 @@ OLD_CRITERIA = (
     "no preamble/quotes/placeholder",
     "at least a few words",
 )
-
-
-@dataclass(frozen=True)
-class Case:
-    request: MessageRequest
-    keywords: tuple[str, ...] = ()  # any of these names the occasion
 
 
 @dataclass

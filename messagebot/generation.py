@@ -20,10 +20,10 @@ from . import metrics
 from .config import Settings
 from .errors import APIError, ErrorCode
 from .providers import Generation, Provider
+from .request import MessageRequest
 from .stats import Stats
 from .text.pipeline import MessageText
 from .text.prompts import build_prompt
-from .web.request import MessageRequest
 
 log = logging.getLogger("messagebot.generation")
 

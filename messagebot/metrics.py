@@ -7,8 +7,6 @@ it, each process reports its own.
 
 from __future__ import annotations
 
-import os
-
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -18,7 +16,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as _multiprocess
-from quart import Blueprint, Response
+from quart import Blueprint, Response, current_app
 from quart_schema import hide
 
 from .errors import ErrorCode
@@ -105,7 +103,7 @@ bp = Blueprint("metrics", __name__)
 @bp.get("/metrics")
 @hide
 async def metrics() -> Response:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if current_app.extensions["messagebot"].settings.metrics_dir is not None:
         registry = CollectorRegistry()
         _multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         body = generate_latest(registry)

@@ -39,9 +39,14 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def running(env: Mapping[str, str]) -> AsyncIterator[Server]:
-    """The whole app, configured from `env`, in a real Hypercorn on a loopback port."""
+async def running(
+    env: Mapping[str, str], configure: Callable[[Quart], None] | None = None
+) -> AsyncIterator[Server]:
+    """The whole app, configured from `env` (and by `configure`, say to add a route), in a real
+    Hypercorn on a loopback port."""
     app = create_app(Settings.from_env(env))
+    if configure is not None:
+        configure(app)
     port = free_port()
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
@@ -346,3 +351,13 @@ def status_counts(answers: list[bytes]) -> Counter[int]:
         match = re.match(rb"HTTP/1\.1 (\d{3}) ", answer)
         statuses[int(match.group(1)) if match else 0] += 1
     return statuses
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    """The response is our JSON error with this status and code, and a message; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    return error  # type: ignore[no-any-return]

@@ -9,7 +9,16 @@ import pytest
 
 from messagebot.fake_upstream import SPLITS, TEXTS, FakeUpstream, pieces_for
 
-from .helpers import Server, fake_log, openai_env, running, stream, wait_for_record, wait_until
+from .helpers import (
+    Server,
+    assert_error,
+    fake_log,
+    openai_env,
+    running,
+    stream,
+    wait_for_record,
+    wait_until,
+)
 
 BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 200}
 SEED_BODY = {"relation": "wife", "reason": "birthday", "manner": "warm", "max_length": "200"}
@@ -398,89 +407,6 @@ async def test_stats_count_by_provider_and_outcome(
 # --- errors -------------------------------------------------------------------------------
 
 POSTS = ["/v1/messages", "/v1/messages/stream", "/streaming/"]
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    return error  # type: ignore[no-any-return]
-
-
-@pytest.mark.parametrize("path", POSTS)
-async def test_broken_json_is_400(server: Server, client: httpx.AsyncClient, path: str) -> None:
-    for raw in (
-        b"{",
-        b"not json",
-        b"\xff\xfe{}",
-        b"[1, 2]",
-        b'{"a": NaN}',
-        b"",
-        b'{"relation": "a", "relation": "b"}',
-        b"[" * 100_00,
-    ):
-        response = await client.post(
-            f"{server.url}{path}", content=raw, headers={"content-type": "application/json"}
-        )
-        assert_error(
-            response,
-            400 if len(raw) <= 16384 else 413,
-            "invalid_json" if len(raw) <= 16384 else "too_large",
-        )
-
-
-@pytest.mark.parametrize("path", POSTS)
-async def test_wrong_content_type_is_415(
-    server: Server, client: httpx.AsyncClient, path: str
-) -> None:
-    response = await client.post(
-        f"{server.url}{path}", content=json.dumps(BODY), headers={"content-type": "text/plain"}
-    )
-    assert_error(response, 415, "unsupported_media_type")
-
-
-@pytest.mark.parametrize("path", POSTS)
-async def test_body_over_16_kib_is_413(
-    server: Server, client: httpx.AsyncClient, path: str
-) -> None:
-    response = await client.post(f"{server.url}{path}", json={**BODY, "name": "x" * 17000})
-    assert_error(response, 413, "too_large")
-
-
-@pytest.mark.parametrize("path", POSTS)
-async def test_invalid_fields_are_422_naming_each(
-    server: Server, client: httpx.AsyncClient, path: str
-) -> None:
-    response = await client.post(
-        f"{server.url}{path}",
-        json={
-            "relation": "",
-            "reason": "r" * 201,
-            "max_lenght": 100,
-            "max_length": True,
-            "name": "x" * 41,
-            "manner": 5,
-            "language": "not a tag!",
-        },
-    )
-    error = assert_error(response, 422, "invalid_request")
-    assert error["fields"] == {
-        "relation": "must not be empty",
-        "reason": "must be at most 200 characters",
-        "max_lenght": "unknown field",
-        "max_length": "must be an integer",
-        "name": "must be at most 40 characters",
-        "manner": "must be a string",
-        "language": "must be a BCP 47 language tag such as ko, en or ja",
-    }
-
-
-async def test_missing_required_fields(server: Server, client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{server.url}/v1/messages", json={})
-    error = assert_error(response, 422, "invalid_request")
-    assert error["fields"] == {"relation": "required", "reason": "required"}
 
 
 @pytest.mark.parametrize(

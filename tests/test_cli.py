@@ -13,7 +13,8 @@ from messagebot.fake_upstream import FakeUpstream
 from .helpers import free_port, openai_env, stream, wait_until_up
 
 
-async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+async def run_cli(*args: str, env: dict[str, str], expect: int) -> tuple[str, str]:
+    """Run `messagebot *args`; its exit status must be `expect`."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -24,12 +25,12 @@ async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    assert process.returncode == expect, err.decode()
+    return out.decode(), err.decode()
 
 
 async def test_write_prints_the_message(fake: FakeUpstream) -> None:
-    code, out, err = await run_cli(
+    out, _ = await run_cli(
         "write",
         "--relation",
         "wife",
@@ -38,14 +39,14 @@ async def test_write_prints_the_message(fake: FakeUpstream) -> None:
         "--name",
         "Minji",
         env=openai_env(fake),
+        expect=0,
     )
-    assert code == 0, err
     assert out.startswith("Happy birthday! Wishing you")
     assert out.endswith("\n")
 
 
 async def test_write_reports_invalid_fields(fake: FakeUpstream) -> None:
-    code, out, err = await run_cli(
+    out, err = await run_cli(
         "write",
         "--relation",
         "wife",
@@ -54,23 +55,31 @@ async def test_write_reports_invalid_fields(fake: FakeUpstream) -> None:
         "--max-length",
         "5",
         env=openai_env(fake),
+        expect=2,
     )
-    assert code == 2 and out == ""
+    assert out == ""
     assert "invalid_request" in err and "max_length: must be at least 20" in err
 
 
 async def test_write_reports_upstream_failure(fake: FakeUpstream) -> None:
-    code, _, err = await run_cli(
-        "write", "--relation", "wife", "--reason", "x [[fake status=429]]", env=openai_env(fake)
+    _, err = await run_cli(
+        "write",
+        "--relation",
+        "wife",
+        "--reason",
+        "x [[fake status=429]]",
+        env=openai_env(fake),
+        expect=1,
     )
-    assert code == 1 and "busy" in err
+    assert "busy" in err
 
 
 async def test_bad_configuration_is_a_clear_error() -> None:
-    code, _, err = await run_cli(
-        "serve", env={"MESSAGEBOT_PROVIDER": "openai", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    _, err = await run_cli(
+        "serve",
+        env={"MESSAGEBOT_PROVIDER": "openai", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""},
+        expect=2,
     )
-    assert code == 2
     assert "configuration error: MESSAGEBOT_PROVIDER=openai needs OPENAI_API_KEY" in err
     assert "Traceback" not in err
 

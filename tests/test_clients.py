@@ -290,7 +290,8 @@ async def run_node(code: str, within: float = 30) -> tuple[int, str, str, int]:
     out, err = await asyncio.wait_for(process.communicate(), within)
     stderr = err.decode()
     fetches = int(stderr.rsplit("fetches=", 1)[1].strip())
-    assert process.returncode is not None
+    # The script ends (0) or reports a failure itself (1); anything else is a crash.
+    assert process.returncode in (0, 1), (process.returncode, stderr)
     return process.returncode, out.decode(), stderr.rsplit("\nfetches=", 1)[0], fetches
 
 
@@ -391,7 +392,8 @@ async def run_process(*argv: str, within: float = 60) -> tuple[int, str, str]:
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await asyncio.wait_for(process.communicate(), within)
-    assert process.returncode is not None
+    # The recipe ends (0) or reports a failure itself (1); anything else is a crash.
+    assert process.returncode in (0, 1), (process.returncode, err.decode())
     return process.returncode, out.decode(), err.decode()
 
 

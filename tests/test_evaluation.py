@@ -8,9 +8,10 @@ import re
 import sys
 from collections.abc import Mapping
 
-from messagebot.evaluation import CRITERIA, judge, load_cases, load_eval_cases
+from messagebot.evaluation import judge, load_cases, load_eval_cases
 from messagebot.fake_upstream import FakeUpstream
-from messagebot.web.request import validate_fields
+from messagebot.request import validate_fields
+from messagebot.text.quality import CRITERIA
 
 from .helpers import openai_env
 
@@ -52,6 +53,10 @@ def test_each_criterion_catches_its_fault() -> None:
     assert failed(en, "Happy birthday, my love!") == {"names the person"}
     assert failed(en, "민지야, 생일 축하해! 사랑해.") >= {"right language"}
     assert failed(en, "Sure! Here's one:\nMinji, happy bday!") == {"no preamble/quotes/placeholder"}
+    # The preamble is the cleanup's one rule (text/cleanup.py is_preamble), "Okay…" included.
+    assert failed(en, "Okay, here you go:\nMinji, happy bday!") == {
+        "no preamble/quotes/placeholder"
+    }
     assert failed(en, '"Minji, happy birthday, love!"') == {"no preamble/quotes/placeholder"}
     assert failed(en, "Minji, happy birthday! [Your Name].") == {"no preamble/quotes/placeholder"}
     assert failed(en, "Minji, birthday!") == {"at least a few words"}

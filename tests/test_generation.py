@@ -15,9 +15,9 @@ from typing import Any
 
 from messagebot.config import Settings
 from messagebot.generation import HEARTBEAT, Delta, Done, GenerationService
+from messagebot.request import validate_fields
 from messagebot.stats import MemoryStats
 from messagebot.text.prompts import Prompt, PromptStyle
-from messagebot.web.request import validate_fields
 
 SETTINGS = Settings(provider="openai", openai_base_url="http://127.0.0.1:1/v1")
 REQUEST = validate_fields({"name": "Minji", "relation": "wife", "reason": "birthday"})

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
+from messagebot.request import validate_fields
 from messagebot.text import korean, occasions
 from messagebot.text.examples import EXAMPLES_PER_PROMPT, bank, select
 from messagebot.text.prompts import build_prompt
-from messagebot.web.request import validate_fields
 
 
 @pytest.mark.parametrize(

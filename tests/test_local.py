@@ -1,4 +1,5 @@
-"""The embedded local model, for real: the bundled SmolLM2 GGUF through llama-cpp-python."""
+"""The embedded local model, for real: the bundled Gemma 3 270M GGUF (base, Q4_K_M; the first
+test checks that it is the one answering) through llama-cpp-python."""
 
 from __future__ import annotations
 

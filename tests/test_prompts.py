@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from messagebot.request import validate_fields
 from messagebot.text.prompts import PromptStyle, build_prompt, max_tokens_for
-from messagebot.web.request import validate_fields
 
 SYSTEM_EN = """\
 You write short personal messages that people send to someone in their life: greetings, \

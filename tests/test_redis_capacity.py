@@ -22,7 +22,7 @@ from messagebot.fake_upstream import FakeUpstream
 
 from .helpers import hypercorn, openai_env, sockets_by_process, wait_until
 from .redis_server import RedisServer, start_redis, stop_redis
-from .test_ratelimit_burst import BUDGET, BURST, LIMIT, burst
+from .test_ratelimit import BUDGET, BURST, LIMIT, burst
 
 MAXCLIENTS = 10
 
@@ -155,7 +155,8 @@ async def test_with_no_connection_open_a_full_redis_costs_no_wait(
     """A worker that has no connection yet when Redis is full cannot check the limit: its
     requests pass at once (not after waiting 5 s each for a connection that cannot come),
     the limiter says it is not enforced, and once a slot is free the limit is back."""
-    from messagebot.web.ratelimit import RedisLimiter, parse_rate_limit
+    from messagebot.config import parse_rate_limit
+    from messagebot.web.ratelimit import RedisLimiter
 
     limit = parse_rate_limit("1000/hour")
     limiter = RedisLimiter(small_redis.url)
@@ -194,7 +195,8 @@ async def test_a_connection_redis_closed_is_opened_again_not_a_failure(
     rather than the breaker opening and the request passing unchecked."""
     from redis import asyncio as aioredis
 
-    from messagebot.web.ratelimit import RedisLimiter, parse_rate_limit
+    from messagebot.config import parse_rate_limit
+    from messagebot.web.ratelimit import RedisLimiter
 
     limit = parse_rate_limit("1000/hour")
     limiter = RedisLimiter(redis_server.url)

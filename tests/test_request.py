@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from messagebot.errors import APIError
+from messagebot.request import resolve_language, validate_fields
 from messagebot.text.language import detect_language, from_accept_language, language_name
-from messagebot.web.request import parse_json_object, resolve_language, validate_fields
+from messagebot.web.request import parse_json_object
 
 
 def fields_error(data: dict[str, object]) -> dict[str, str]:

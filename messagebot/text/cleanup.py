@@ -125,6 +125,12 @@ def _classify(line: str) -> int | None:
     return 0
 
 
+def is_preamble(line: str) -> bool:
+    """Whether a whole first line is wrapping the head drops: the one preamble rule, which
+    text/quality.py applies too."""
+    return _classify(line) is None
+
+
 def _inline_preamble(line: str) -> int:
     """Where the message starts after an inline preamble on `line` (whole or partial), or 0.
     Decided once a character other than white space follows the preamble's colon."""
@@ -391,6 +397,8 @@ _CLOSINGS = (
     "진심을 담아",
 )
 _CLOSING_WORD = re.compile(rf"\s+(?:{'|'.join(_CLOSINGS)}),\s*$", re.IGNORECASE)
+# Narrower than text/sentences.py on purpose: after "~" or "…" (chat style) a "Love," may be
+# the message's own words, so only a closing after . ! ? is taken for wrapping.
 _SENTENCE_END = ".!?"
 _AFTER_CLOSING = re.compile(r",?\s*")
 # … and before the quote that closes a quoted message: 'Thank you. Love, [Your Name]"'.

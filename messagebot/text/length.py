@@ -17,26 +17,17 @@ from __future__ import annotations
 import logging
 import re
 
-# A sentence ends after these, before white space.
-_ENDERS = frozenset(".!?…。！？~～")
+from .sentences import ENDERS, ends_sentence
+
 # A word boundary may fall after these as well as before white space (CJK text has few spaces).
 _CLOSERS = frozenset(".,!?;:…。、，！？～~)」』】")
-# "Mr. Park" does not end a sentence.
-_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc"})
 
 
 log = logging.getLogger("messagebot.length")
 
 _WORD_END = re.compile(rf"(?<=\S)(?=\s)|(?<=[{re.escape(''.join(sorted(_CLOSERS)))}])(?=\S)")
-_SENTENCE_END = re.compile(rf"(?<=[{re.escape(''.join(sorted(_ENDERS)))}])(?=\s)")
-
-
-def _abbreviation(text: str, end: int) -> bool:
-    """Whether the full stop before `text[end]` ends an abbreviation such as "Mr."."""
-    if text[end - 1] != ".":
-        return False
-    word = text[: end - 1].rsplit(None, 1)[-1:] or [""]
-    return word[0].lower() in _ABBREVIATIONS
+# A sentence ends before white space (ends_sentence then rules out "Mr.").
+_SENTENCE_END = re.compile(rf"(?<=[{re.escape(''.join(sorted(ENDERS)))}])(?=\s)")
 
 
 class LengthLimit:
@@ -108,7 +99,7 @@ class LengthLimit:
         self._checked = len(text)
 
     def _ends_sentence(self, end: int) -> bool:
-        return self._text[end - 1] in _ENDERS and not _abbreviation(self._text, end)
+        return ends_sentence(self._text, end)
 
     def _release(self, end: int) -> str:
         out = self._text[self._sent : end]

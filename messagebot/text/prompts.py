@@ -12,9 +12,9 @@ from typing import Any, Literal, TypedDict
 import jinja2
 
 from ..paths import data_dir
-from ..web.request import MessageRequest
+from ..request import MessageRequest
 from . import examples as example_bank
-from . import korean, occasions
+from . import korean, occasions, quality
 from .language import language_name
 
 _DENSE_SCRIPTS = ("ko", "ja", "zh", "th")
@@ -188,21 +188,8 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
         finish_after=max(20, math.ceil(FINISH_SHARE * request.max_length)),
         max_chars=request.max_length,
         candidates=CANDIDATES,
-        check=_checker(request, language),
+        check=quality.score(request, language),
     )
-
-
-def _checker(request: MessageRequest, language: str) -> Callable[[str], float]:
-    """The share of the evaluation's checks a candidate passes (1.0: all of them)."""
-    from ..evaluation import CRITERIA, Case  # evaluation needs the bank, not the prompts
-
-    case = Case(request.model_copy(update={"language": language}))
-
-    def check(message: str) -> float:
-        text = message.strip()
-        return sum(test(case, text) for test in CRITERIA.values()) / len(CRITERIA)
-
-    return check
 
 
 def _particle(form: korean.Address | None) -> str:

@@ -10,9 +10,11 @@ from quart_schema import document_request, document_response
 
 from ..errors import APIError, ErrorCode
 from ..generation import Delta, Done, GenerationService, Heartbeat, MessageStream
+from ..request import MessageRequest, resolve_language, validate_fields
 from ..stats import RedisStats
 from . import request_log, sse
-from .request import MessageRequest, parse_json_object, resolve_language, validate_fields
+from .policies import page_token, rate_limited
+from .request import parse_json_object
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
 
 bp = Blueprint("api", __name__)
@@ -73,6 +75,8 @@ async def text_body(stream: MessageStream) -> AsyncIterator[bytes]:
 
 
 @bp.post("/v1/messages")
+@rate_limited
+@page_token("header")
 @document_request(MessageRequest)
 @document_response(MessageResponse)
 @document_response(ErrorResponse, 422)
@@ -89,6 +93,8 @@ async def create_message() -> tuple[dict[str, object], int]:
 
 
 @bp.post("/v1/messages/stream")
+@rate_limited
+@page_token("header")
 @document_request(MessageRequest)
 @document_response(ErrorResponse, 422)
 async def stream_message() -> Response:
@@ -103,6 +109,8 @@ async def stream_message() -> Response:
 
 
 @bp.post("/streaming/")
+@rate_limited
+@page_token("header")
 @document_request(MessageRequest)
 async def legacy_streaming() -> Response:
     """The original MessageBot route, kept for its clients: raw text chunks."""

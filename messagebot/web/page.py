@@ -19,9 +19,10 @@ from werkzeug.exceptions import HTTPException
 from ..errors import APIError, ErrorCode
 from ..generation import Done
 from ..paths import data_dir
+from ..request import resolve_language, validate_fields
 from .api import begin, service
 from .page_token import issue_page_token, verify_page_token
-from .request import resolve_language, validate_fields
+from .policies import page_token, rate_limited
 from .security import own_origin_only
 
 log = logging.getLogger("messagebot.web")
@@ -170,9 +171,9 @@ async def page_error(error: Exception) -> Response:
     if isinstance(error, APIError):
         problem = error
     elif isinstance(error, HTTPException):
-        # The rate limiter's 429, or a broken or oversized form body: no field to point at.
+        # A broken or oversized form body: no field to point at.
         problem = APIError.from_http(error)
-        if problem.code not in (ErrorCode.TOO_LARGE, ErrorCode.RATE_LIMITED):
+        if problem.code is not ErrorCode.TOO_LARGE:
             problem = APIError(ErrorCode.BAD_FORM, status=problem.status)
     else:
         log.exception("the page failed")
@@ -188,6 +189,8 @@ async def index() -> Response:
 
 
 @bp.post("/")
+@rate_limited
+@page_token("form")
 @hide
 @own_origin_only
 async def write_without_javascript() -> Response:

@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from prometheus_client import Counter
 from quart import Quart, Response, g, request
-from werkzeug.exceptions import TooManyRequests
 
-from ..config import ConfigError, Settings
+from ..config import RateLimit, Settings
+from ..errors import APIError, ErrorCode
 from ..redis_connection import (
     MAX_CONNECTIONS,
     PING_S,
@@ -42,18 +40,9 @@ from ..redis_connection import (
     SharedRedis,
     Unavailable,
 )
+from .policies import spends_rate_limit
 from .security import by_page_token, client_identity, client_ip
 
-# The routes that spend model time; health, stats, docs and static files are not limited.
-LIMITED_ENDPOINTS = frozenset(
-    {
-        "api.create_message",
-        "api.stream_message",
-        "api.legacy_streaming",
-        "web.write_without_javascript",
-    }
-)
-_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 KEY_PREFIX = "messagebot:rate:"
 PAGE_KEY_PREFIX = "messagebot:rate:page:"
 log = logging.getLogger("messagebot.ratelimit")
@@ -62,34 +51,6 @@ UNENFORCED = Counter(
     "messagebot_rate_limit_unenforced",
     "Requests let through unchecked because Redis could not be reached (fail open)",
 )
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    count: int
-    period: timedelta
-
-    @property
-    def interval_us(self) -> int:
-        """Microseconds between two requests at the steady rate."""
-        return round(self.period.total_seconds() * 1_000_000) // self.count
-
-    @property
-    def tolerance_us(self) -> int:
-        """How far ahead of now the TAT may be for a request to pass: a burst of `count`."""
-        return (self.count - 1) * self.interval_us
-
-
-def parse_rate_limit(text: str, name: str = "MESSAGEBOT_RATE_LIMIT") -> RateLimit:
-    """`20/minute`, `5/second`, `100/hour`, `1000/day` (also `20/min`, `20 per minute`)."""
-    match = re.fullmatch(
-        r"\s*(\d+)\s*(?:/|per)\s*(second|sec|s|minute|min|m|hour|h|day|d)\s*", text.lower()
-    )
-    if not match or not 1 <= int(match.group(1)) <= 1_000_000:
-        raise ConfigError(f"{name} must look like 20/minute, got {text!r}")
-    unit = match.group(2)
-    seconds = next(v for k, v in _PERIODS.items() if k.startswith(unit[0]))
-    return RateLimit(int(match.group(1)), timedelta(seconds=seconds))
 
 
 @dataclass(frozen=True)
@@ -106,14 +67,6 @@ def _verdict(limit: RateLimit, allowed: bool, wait_us: int) -> Verdict:
     if allowed and wait_us <= limit.tolerance_us:
         remaining = (limit.tolerance_us - wait_us) // limit.interval_us + 1
     return Verdict(allowed, wait_us, remaining)
-
-
-class RateLimited(TooManyRequests):
-    """429 `rate_limited`; errors.py and web/page.py render it with its Retry-After."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__()
-        self.retry_after = retry_after
 
 
 class MemoryLimiter:
@@ -269,12 +222,10 @@ class RedisLimiter:
 
 
 def init_app(app: Quart, settings: Settings) -> None:
-    limit = parse_rate_limit(settings.rate_limit) if settings.rate_limit else None
+    limit = settings.rate_limit
     # The page's token is honoured only with API keys set (without them the API is open, and
     # the page's requests are anyone's): then it has a budget of its own per client address.
-    page_limit = None
-    if settings.api_keys and settings.page and settings.page_rate_limit:
-        page_limit = parse_rate_limit(settings.page_rate_limit, "MESSAGEBOT_PAGE_RATE_LIMIT")
+    page_limit = settings.page_rate_limit if settings.api_keys and settings.page else None
     if limit is None and page_limit is None:
         return
     limiter: MemoryLimiter | RedisLimiter = (
@@ -292,10 +243,11 @@ def init_app(app: Quart, settings: Settings) -> None:
 
     @app.before_request
     async def check_rate_limit() -> None:
-        # One budget for all the routes that write messages, so that a client cannot get
-        # three times the limit by using three routes. A CORS preflight (OPTIONS) writes
+        # One budget for all the routes that write messages (declared @rate_limited), so
+        # that a client cannot get three times the limit by using three routes; health,
+        # stats, docs and static files are not limited. A CORS preflight (OPTIONS) writes
         # nothing: a browser's message must not cost two.
-        if request.endpoint not in LIMITED_ENDPOINTS or request.method == "OPTIONS":
+        if not spends_rate_limit() or request.method == "OPTIONS":
             return
         if by_page_token():
             # The page's budget, per client address, whatever MESSAGEBOT_RATE_LIMIT says:
@@ -310,7 +262,8 @@ def init_app(app: Quart, settings: Settings) -> None:
             return
         g.rate_limit = (chosen, verdict)
         if not verdict.allowed:
-            raise RateLimited(max(1, math.ceil(verdict.wait_us / 1_000_000)))
+            retry_after = max(1, math.ceil(verdict.wait_us / 1_000_000))
+            raise APIError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
 
     @app.after_request
     async def rate_limit_headers(response: Response) -> Response:

@@ -15,18 +15,13 @@ from quart_cors import cors_exempt
 
 from ..config import Settings
 from ..errors import APIError, ErrorCode
+from .page_token import verify_page_token
+from .policies import page_token_opens
 
 log = logging.getLogger("messagebot.security")
 
 # Endpoints that need a key when keys are configured: every /v1/* route and the original one.
 PROTECTED_PREFIXES = ("/v1/", "/streaming/")
-# The only ones the page's token opens (docs/security.md, "The page and its token"): they write a
-# message. Never /v1/stats, nor anything added later unless it is listed here.
-PAGE_TOKEN_ENDPOINTS = frozenset(
-    {"api.create_message", "api.stream_message", "api.legacy_streaming"}
-)
-# The no-JavaScript form: with keys set, it is let through on its page's token (web/page.py).
-PAGE_FORM_ENDPOINT = "web.write_without_javascript"
 
 
 def settings() -> Settings:
@@ -136,7 +131,7 @@ async def answer_preflight() -> Response | None:
 def by_page_token() -> bool:
     """Whether this request is the page's rather than a key holder's: let in by the page's
     token (require_key), or the no-JavaScript form's POST / while keys are set."""
-    if request.endpoint == PAGE_FORM_ENDPOINT:
+    if page_token_opens() == "form":
         return bool(settings().api_keys)
     return bool(g.get("page_token"))
 
@@ -154,13 +149,12 @@ async def require_key() -> None:
         token
         and config.page
         and request.method == "POST"
-        and request.endpoint in PAGE_TOKEN_ENDPOINTS
+        # Only the routes that declare it (web/policies.py): those that write a message.
+        and page_token_opens() == "header"
+        and verify_page_token(config.secret_key, token)
     ):
-        from .page_token import verify_page_token
-
-        if verify_page_token(config.secret_key, token):
-            g.page_token = True  # ratelimit.py: the page's budget, not a key's
-            return
+        g.page_token = True  # ratelimit.py: the page's budget, not a key's
+        return
     raise APIError(ErrorCode.UNAUTHORIZED)
 
 

@@ -1,8 +1,12 @@
-"""Hostile input on every POST endpoint: always a clean 4xx JSON error, never a 5xx."""
+"""Bad input on every POST endpoint, over real sockets: always a clean 4xx JSON error that
+says what is wrong, never a 5xx. Broken or hostile bodies, wrong content types, sizes, fields
+that break their rules, a flood of them beside a stream, and schemathesis. (The parsing
+functions' own rules, unit by unit: test_request.py.)"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 
@@ -11,10 +15,11 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import Server, free_port, openai_env, stream, wait_until_up
+from .helpers import Server, assert_error, free_port, openai_env, stream, wait_until_up
 
 POSTS = ["/v1/messages", "/v1/messages/stream", "/streaming/"]
 JSON = {"content-type": "application/json"}
+BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 200}
 
 RAW_BODIES: list[tuple[str, bytes, int, str]] = [
     ("empty", b"", 400, "invalid_json"),
@@ -204,3 +209,80 @@ async def test_schemathesis_finds_no_server_error(fake: FakeUpstream) -> None:
     finally:
         server.terminate()
         await server.wait()
+
+
+# --- broken JSON, content type, size and field rules, as a client meets them ----------------
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_broken_json_is_400(server: Server, client: httpx.AsyncClient, path: str) -> None:
+    for raw in (
+        b"{",
+        b"not json",
+        b"\xff\xfe{}",
+        b"[1, 2]",
+        b'{"a": NaN}',
+        b"",
+        b'{"relation": "a", "relation": "b"}',
+        b"[" * 100_00,
+    ):
+        response = await client.post(
+            f"{server.url}{path}", content=raw, headers={"content-type": "application/json"}
+        )
+        assert_error(
+            response,
+            400 if len(raw) <= 16384 else 413,
+            "invalid_json" if len(raw) <= 16384 else "too_large",
+        )
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_wrong_content_type_is_415(
+    server: Server, client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.post(
+        f"{server.url}{path}", content=json.dumps(BODY), headers={"content-type": "text/plain"}
+    )
+    assert_error(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_body_over_16_kib_is_413(
+    server: Server, client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.post(f"{server.url}{path}", json={**BODY, "name": "x" * 17000})
+    assert_error(response, 413, "too_large")
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_invalid_fields_are_422_naming_each(
+    server: Server, client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.post(
+        f"{server.url}{path}",
+        json={
+            "relation": "",
+            "reason": "r" * 201,
+            "max_lenght": 100,
+            "max_length": True,
+            "name": "x" * 41,
+            "manner": 5,
+            "language": "not a tag!",
+        },
+    )
+    error = assert_error(response, 422, "invalid_request")
+    assert error["fields"] == {
+        "relation": "must not be empty",
+        "reason": "must be at most 200 characters",
+        "max_lenght": "unknown field",
+        "max_length": "must be an integer",
+        "name": "must be at most 40 characters",
+        "manner": "must be a string",
+        "language": "must be a BCP 47 language tag such as ko, en or ja",
+    }
+
+
+async def test_missing_required_fields(server: Server, client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{server.url}/v1/messages", json={})
+    error = assert_error(response, 422, "invalid_request")
+    assert error["fields"] == {"relation": "required", "reason": "required"}

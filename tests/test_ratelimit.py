@@ -1,5 +1,8 @@
-"""The rate limit holds under a burst of parallel requests: in one worker, across two workers
-sharing a real redis-server, and in memory. 50 requests leave 50 raw sockets at once."""
+"""The rate limit (MESSAGEBOT_RATE_LIMIT): per client address or per key, behind a proxy only
+with MESSAGEBOT_TRUST_PROXY, and holding under a burst of parallel requests: in one worker,
+across two workers sharing a real redis-server, and in memory. 50 requests leave 50 raw
+sockets at once. (The page token's budget: test_page_token.py; which routes spend it:
+test_route_policies.py; a bad value: test_config.py.)"""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ BUDGET = 5
 # every 12 minutes), however slow the machine: exactly BUDGET may pass.
 LIMIT = f"{BUDGET}/hour"
 BODY = b'{"relation": "wife", "reason": "birthday"}'
+FIELDS = {"relation": "wife", "reason": "birthday"}
 
 
 def established_by_worker(port: int, pids: list[int]) -> Counter[int]:
@@ -202,7 +206,8 @@ async def test_unreachable_redis_fails_open_loudly(
 async def test_gcra_burst_then_steady_rate(redis_server: RedisServer, store: str) -> None:
     """2/second: two at once, then the third is told how long to wait, and passes once that
     time is over (not before). In Redis, after a SCRIPT FLUSH too (as after a restart)."""
-    from messagebot.web.ratelimit import MemoryLimiter, RedisLimiter, parse_rate_limit
+    from messagebot.config import parse_rate_limit
+    from messagebot.web.ratelimit import MemoryLimiter, RedisLimiter
 
     limit = parse_rate_limit("2/second")
     limiter = RedisLimiter(redis_server.url) if store == "redis" else MemoryLimiter()
@@ -243,7 +248,8 @@ async def test_a_frozen_redis_costs_a_few_requests_not_every_one(
     """Redis stopped (SIGSTOP): the calls under way time out (half a second), and every
     request waiting its turn then passes at once instead of waiting to time out in its turn
     (40 requests, 4 at a time, would take 5 s). Once Redis is back, the limit is back."""
-    from messagebot.web.ratelimit import RedisLimiter, parse_rate_limit
+    from messagebot.config import parse_rate_limit
+    from messagebot.web.ratelimit import RedisLimiter
 
     limit = parse_rate_limit("1000/hour")
     limiter = RedisLimiter(redis_server.url)
@@ -297,3 +303,56 @@ async def test_only_what_writes_a_message_spends_the_budget(
     assert all(r.headers["ratelimit-limit"] == "2" for r in (first, second, third))
     assert 1 <= int(third.headers["retry-after"]) <= 1800
     assert int(third.headers["ratelimit-reset"]) > 1800
+
+
+# --- per client and per key, in one worker -----------------------------------------------
+
+
+async def test_rate_limit_per_client_ip(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+    async with running(openai_env(fake, MESSAGEBOT_RATE_LIMIT="3/minute")) as server:
+        statuses = [
+            (await client.post(f"{server.url}/v1/messages", json=FIELDS)).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+        limited = await client.post(f"{server.url}/v1/messages/stream", json=FIELDS)
+        assert limited.status_code == 429
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        # Health and stats are not limited.
+        assert (await client.get(f"{server.url}/healthz")).status_code == 200
+        assert (await client.get(f"{server.url}/v1/stats")).status_code == 200
+
+
+async def test_rate_limit_per_key(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+    env = openai_env(fake, MESSAGEBOT_RATE_LIMIT="2/minute", MESSAGEBOT_API_KEYS="a,b")
+    async with running(env) as server:
+
+        async def post(key: str) -> int:
+            response = await client.post(
+                f"{server.url}/streaming/", json=FIELDS, headers={"X-API-Key": key}
+            )
+            return response.status_code
+
+        assert [await post("a") for _ in range(3)] == [200, 200, 429]
+        assert [await post("b") for _ in range(3)] == [200, 200, 429]
+
+
+async def test_forwarded_for_only_with_trust_proxy(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    async def statuses(env: dict[str, str]) -> list[int]:
+        async with running(env) as server:
+            out = []
+            for ip in ("203.0.113.1", "203.0.113.2", "203.0.113.1"):
+                # A client may forge the first entry; the proxy appends the real one.
+                headers = {"X-Forwarded-For": f"6.6.6.6, {ip}"}
+                response = await client.post(
+                    f"{server.url}/v1/messages", json=FIELDS, headers=headers
+                )
+                out.append(response.status_code)
+            return out
+
+    base = openai_env(fake, MESSAGEBOT_RATE_LIMIT="1/minute")
+    assert await statuses({**base, "MESSAGEBOT_TRUST_PROXY": "1"}) == [200, 200, 429]
+    assert await statuses(base) == [200, 429, 429]
