@@ -19,7 +19,7 @@ from messagebot.text.pipeline import MessageText
 from messagebot.text.sanitise import Sanitise, sanitise
 
 from .helpers import Server, running, stream
-from .raw_upstream import RawUpstream, raw_upstream, sse_reply
+from .raw_upstream import SSE_HEAD, RawUpstream, event, raw_upstream, sse_reply
 
 BODY = {"relation": "wife", "reason": "birthday", "max_length": 1000}
 PATHS = ("sse", "text", "legacy", "json")
@@ -197,3 +197,50 @@ def test_control_characters_go_however_the_reply_is_cut(data: st.DataObject) -> 
     deltas = [message.feed(piece) for piece in pieces] + [message.finish()]
     assert "".join(deltas) == through([text])
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "".join(deltas))
+
+
+# ---------------------------------------------------------------------------------------------
+# A reply with no message in it.
+
+EMPTY_REPLIES = {
+    "done first": [SSE_HEAD, b"data: [DONE]\n\n" + event("Happy birthday!")],
+    "only done": [SSE_HEAD, b"data: [DONE]\n\n"],
+    "finish, no text": [SSE_HEAD, event(""), event(finish_reason="stop"), b"data: [DONE]\n\n"],
+    "all wrapping": sse_reply(["Sure! Here's a message for your wife:", "\n\n", "**Best,**"]),
+}
+
+
+def outcome_count(metrics: str, outcome: str) -> float:
+    pattern = rf'messagebot_generations_total\{{outcome="{outcome}",provider="openai"\}} (\S+)'
+    match = re.search(pattern, metrics)
+    return float(match.group(1)) if match else 0.0
+
+
+@pytest.mark.parametrize("name", EMPTY_REPLIES)
+async def test_a_reply_with_no_message_is_an_upstream_error(
+    upstream: RawUpstream, served: Server, client: httpx.AsyncClient, name: str
+) -> None:
+    stats = (await client.get(f"{served.url}/v1/stats")).json()
+    metrics = (await client.get(f"{served.url}/metrics")).text
+
+    result = await stream(
+        client, f"{served.url}/v1/messages/stream", register(upstream, EMPTY_REPLIES[name])
+    )
+    assert result.sequence == ["start", "error"], result.events
+    assert result.named("error")[0].data == {
+        "code": "upstream_error",
+        "message": "The model's reply had no message in it.",
+    }
+    response = await client.post(
+        f"{served.url}/v1/messages", json=register(upstream, EMPTY_REPLIES[name])
+    )
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "upstream_error"
+
+    after = (await client.get(f"{served.url}/v1/stats")).json()
+    assert after["messages_generated"] == stats["messages_generated"]
+    errors = stats["by_outcome"].get("upstream_error", 0)
+    assert after["by_outcome"].get("upstream_error", 0) == errors + 2
+    now = (await client.get(f"{served.url}/metrics")).text
+    assert outcome_count(now, "upstream_error") == outcome_count(metrics, "upstream_error") + 2
+    assert outcome_count(now, "stop") == outcome_count(metrics, "stop")
