@@ -74,9 +74,7 @@ def pipeline_all(pieces: list[str]) -> None:
 
 @pytest.mark.parametrize("stage", [cleanup_all, pipeline_all], ids=["cleanup", "pipeline"])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_each_stage_is_linear_in_its_text(
-    shape: str, stage: Callable[[list[str]], None]
-) -> None:
+def test_each_stage_is_linear_in_its_text(shape: str, stage: Callable[[list[str]], None]) -> None:
     make, size = SHAPES[shape]
     small, large = pieces_of(make(SIZE), size), pieces_of(make(4 * SIZE), size)
     ratio = cpu_seconds(lambda: stage(large)) / cpu_seconds(lambda: stage(small))
