@@ -7,7 +7,8 @@ the length limit as generation.py runs them, in-process, on one core.
 Three inputs: the fake upstream's default English text in 50 word pieces (what bench/run.py
 streams), the same text one token per piece (each punctuation mark alone), and every plain
 message of tests/corpus.py one token per piece. Each figure is the fastest of 7 rounds, in
-CPU time.
+CPU time. Then one reply of short sentences ("Hi. Hi. …") that comes as one piece of 64 KiB,
+256 KiB and 1 MiB (issue 24: a 1 MiB piece held a worker 36 s while the cleanup was quadratic).
 """
 
 from __future__ import annotations
@@ -95,6 +96,16 @@ def per_piece(run: Callable[[list[list[str]]], None], replies: list[list[str]]) 
     return min(rounds)
 
 
+def one_piece(run: Callable[[list[list[str]]], None], piece: str) -> float:
+    """CPU milliseconds for one reply that comes as one piece: the fastest of 3 rounds."""
+    rounds = []
+    for _ in range(3):
+        start = time.process_time()
+        run([[piece]])
+        rounds.append((time.process_time() - start) * 1e3)
+    return min(rounds)
+
+
 def main() -> None:
     words = re.findall(r"\S+\s*", _FAKE_TEXT)
     fifty = [words[i % len(words)] for i in range(50)]
@@ -114,6 +125,12 @@ def main() -> None:
             print(
                 f"{label:28} {pieces:6} pieces  {name:32} {per_piece(run, replies):6.2f} µs/piece"
             )
+    # Issue 24: one huge chunk (an upstream line may be up to 256 KiB; a read may join several).
+    for size in (64 * 1024, 256 * 1024, 1024 * 1024):
+        piece = ("Hi. " * (size // 4 + 1))[:size]
+        for name, run in runs.items():
+            label = f"short sentences, {size // 1024} KiB"
+            print(f"{label:28} {1:6} piece   {name:32} {one_piece(run, piece):8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -252,6 +252,10 @@ class MessageStream:
             log.exception("generation failed")
             return Failure(ErrorCode.UPSTREAM_ERROR, "The message could not be written.")
         message = "".join(parts)
+        if not message:
+            # SPEC: a message with no text is not a message ([DONE] at once, or a reply that
+            # was all wrapping), and is counted as the failure it is.
+            return Failure(ErrorCode.UPSTREAM_ERROR, "The model's reply had no message in it.")
         return Done(
             self.start.id,
             message,

@@ -22,6 +22,8 @@ from yarl import URL
 from ..config import Settings
 from ..errors import APIError, ErrorCode
 from ..text.prompts import Prompt, PromptStyle
+from ..text.sanitise import sanitise
+from .sse_lines import SSELines
 from .transport import Upstream
 
 log = logging.getLogger("messagebot.openai")
@@ -78,6 +80,37 @@ def status_error(status: int, headers: CIMultiDictProxy[str]) -> APIError:
     return APIError(ErrorCode.UPSTREAM_ERROR, f"The language model service failed (HTTP {status}).")
 
 
+_NOT_STREAMS = frozenset({"application/json", "text/html"})
+_MAX_NOT_STREAM = 64 * 1024  # of such a body, read for its error message
+
+
+async def _not_a_stream(response: aiohttp.ClientResponse) -> APIError:
+    """A 2xx that is not an event stream (a JSON answer or a web page: a proxy, or a base URL
+    that is not the API), told as what it is, with the JSON's own error message if it has
+    one, rather than as a dropped connection once `start` has gone out."""
+    kind = "JSON" if "json" in response.content_type else response.content_type
+    detail = ""
+    try:
+        body = bytearray()
+        while len(body) < _MAX_NOT_STREAM and (
+            data := await response.content.read(_MAX_NOT_STREAM - len(body))
+        ):
+            body += data
+        error = _loads(body).get("error") if kind == "JSON" else None
+        if isinstance(error, dict):
+            error = error.get("message")
+        if isinstance(error, str):
+            # The upstream's words, one short line of printable text.
+            detail = " ".join(sanitise(error).split())[:200]
+    except (ValueError, AttributeError, TimeoutError, aiohttp.ClientError):
+        pass  # the error without its detail: the content type says enough
+    finally:
+        response.release()
+    log.warning("upstream answered %s, not an event stream", response.content_type)
+    message = f"The language model service answered {kind}, not a stream"
+    return APIError(ErrorCode.UPSTREAM_ERROR, f"{message}: {detail}" if detail else f"{message}.")
+
+
 class _Retryable(Exception):
     """A failure before anything reached the client, worth another try: the connection
     failed or timed out, or the upstream answered 5xx. `error` is what the client hears once
@@ -112,14 +145,12 @@ class OpenAIGeneration:
 
     async def pieces(self) -> AsyncIterator[str]:
         body = self._response.content.iter_any()
-        pending = b""
+        reader = SSELines()
         try:
             async for data in body:
-                if b"\n" not in data:
-                    pending += data
+                lines = reader.feed(data)
+                if not lines:
                     continue
-                lines = (pending + data).split(b"\n")
-                pending = lines.pop()  # an unfinished line waits for the next read
                 texts: list[str] = []
                 try:
                     done = self._parse(lines, texts)
@@ -257,6 +288,8 @@ class OpenAIProvider:
         except aiohttp.ClientError as exc:
             raise _Retryable(APIError(ErrorCode.UPSTREAM_ERROR, _DROPPED)) from exc
         if 200 <= response.status < 300:
+            if response.content_type in _NOT_STREAMS or response.content_type.endswith("+json"):
+                raise await _not_a_stream(response)
             return response
         try:
             await response.read()  # so that the connection can serve the next message

@@ -400,10 +400,17 @@ _CLOSING_WORD = re.compile(rf"\s+(?:{'|'.join(_CLOSINGS)}),\s*$", re.IGNORECASE)
 # Narrower than text/sentences.py on purpose: after "~" or "…" (chat style) a "Love," may be
 # the message's own words, so only a closing after . ! ? is taken for wrapping.
 _SENTENCE_END = ".!?"
-_AFTER_CLOSING = re.compile(r",?\s*")
-# … and before the quote that closes a quoted message: 'Thank you. Love, [Your Name]"'.
-_AFTER_CLOSING_QUOTED = {
-    closer: re.compile(rf",?\s*(?:{re.escape(closer)}\s*)?") for closer in _OPEN_QUOTES.values()
+_LONGEST_CLOSING = max(map(len, _CLOSINGS))
+# A closing word, then only a comma and white space to the end of the text, or (before the
+# quote that closes a quoted message: 'Thank you. Love, [Your Name]"') that quote too.
+_CLOSING_TO_END = {
+    closer: re.compile(
+        rf"(?:{'|'.join(_CLOSINGS)}),?\s*"
+        + (rf"(?:{re.escape(closer)}\s*)?" if closer else "")
+        + r"\Z",
+        re.IGNORECASE,
+    )
+    for closer in (None, *_OPEN_QUOTES.values())
 }
 # Where a tail may start: white space, or the quote that closes a quoted message.
 _TAIL_START = {
@@ -423,8 +430,12 @@ def _may_be_valediction(line: str) -> bool:
     )
 
 
-def _may_be_signature(text: str) -> bool:
-    """Whether `text`, which starts a line, could still become signature lines."""
+def _may_be_signature(text: str, start: int = 0) -> bool:
+    """Whether `text[start:]`, which starts a line, could still become signature lines. (The
+    length is checked first, so that a long text costs nothing.)"""
+    if len(text) - start > _TAIL_MAX:
+        return False
+    text = text[start:]
     lines = text.split("\n")
     return (
         len(text) <= _TAIL_MAX
@@ -433,14 +444,15 @@ def _may_be_signature(text: str) -> bool:
     )
 
 
-def _may_be_closing(text: str, closer: str | None) -> bool:
-    """Whether `text` could still become a closing word: "Lo", "Love", "Love,"…"""
-    low = text.lower()
-    after = _AFTER_CLOSING if closer is None else _AFTER_CLOSING_QUOTED[closer]
-    return any(
-        word.startswith(low) or (low.startswith(word) and after.fullmatch(low, len(word)))
-        for word in _CLOSINGS
-    )
+def _may_be_closing(text: str, start: int, closer: str | None) -> bool:
+    """Whether `text[start:]` could still become a closing word: "Lo", "Love", "Love,"…
+    Bounded work, however long the text: it looks at most at a closing word and the white
+    space after it."""
+    if len(text) - start <= _LONGEST_CLOSING:
+        low = text[start:].lower()
+        if any(word.startswith(low) for word in _CLOSINGS):
+            return True
+    return _CLOSING_TO_END[closer].match(text, start) is not None
 
 
 def _is_signature(text: str) -> bool:
@@ -469,29 +481,43 @@ class _Tail:
         return self._held
 
     def _hold_from(self, text: str) -> int:
-        """The earliest position from which `text` could still be a tail."""
+        """The earliest position from which `text` could still be a tail.
+
+        Linear in `text`: each candidate costs a bounded look past its white space, and when
+        the first position of a run of white space cannot start a tail, no later one in the
+        run can (the same rest follows, and a newline or a sentence end before it is only
+        seen from the first), so the run is passed over whole."""
         search = _TAIL_START[self._head.closer].search
         match = search(text)
         while match is not None:
             start = match.start()
-            if self._may_be_tail(text, start):
+            rest_at = _SPACE.match(text, start).end()  # type: ignore[union-attr]
+            if self._may_be_tail(text, start, rest_at):
                 return start
-            match = search(text, start + 1)
+            match = search(text, max(start + 1, rest_at))
         return len(text)
 
-    def _may_be_tail(self, text: str, start: int) -> bool:
-        before = text[start - 1] if start else self._before
-        rest_at = _SPACE.match(text, start).end()  # type: ignore[union-attr]
-        space, rest = text[start:rest_at], text[rest_at:]
-        if not rest:
+    def _may_be_tail(self, text: str, start: int, rest_at: int) -> bool:
+        """Whether `text[start:]`, white space up to `rest_at` and the rest after it, could
+        still be a tail."""
+        if rest_at == len(text):
             return True
-        if rest[0] == self._head.closer:
-            after = rest[1:]
-            first, newline, lines = after.partition("\n")
-            return not first.strip() and (not newline or _may_be_signature(lines))
-        if "\n" in space:
-            return _may_be_signature(rest)
-        return bool(space) and before in _SENTENCE_END and _may_be_closing(rest, self._head.closer)
+        closer = self._head.closer
+        if text[rest_at] == closer:
+            # Nothing but white space may follow it on its line, then signature lines.
+            blank_to = _SPACE.match(text, rest_at + 1).end()  # type: ignore[union-attr]
+            newline = text.find("\n", rest_at + 1, blank_to)
+            if newline < 0:
+                return blank_to == len(text)
+            return _may_be_signature(text, newline + 1)
+        if text.find("\n", start, rest_at) >= 0:
+            return _may_be_signature(text, rest_at)
+        before = text[start - 1] if start else self._before
+        return (
+            rest_at > start
+            and before in _SENTENCE_END
+            and _may_be_closing(text, rest_at, self._head.closer)
+        )
 
     def finish(self) -> str:
         text, self._held = self._held, ""
@@ -507,11 +533,14 @@ class _Tail:
         ):
             lines.pop()
         text = "\n".join(lines).rstrip()
-        match = _CLOSING_WORD.search(text)
+        # Only the end can hold it: a search from the start would try every position of a
+        # long run of white space, each to its end.
+        match = _CLOSING_WORD.search(text, max(0, len(text) - _LONGEST_CLOSING - 2))
         if match is not None:
-            before = text[match.start() - 1] if match.start() else self._before
+            start = len(text[: match.start()].rstrip())  # where its white space begins
+            before = text[start - 1] if start else self._before
             if before in _SENTENCE_END:
-                text = text[: match.start()]
+                text = text[:start]
         return text
 
     @staticmethod
@@ -527,6 +556,12 @@ class _Tail:
         return text
 
 
+# Past this much white space at the end of the text, more white space alone waits for the next
+# piece: each stage looks again at the white space it holds whenever a piece comes, so a run
+# of white space fed a little at a time would cost time in the square of its length.
+_SPACE_RUN = 256
+
+
 class Cleanup:
     """The three stages in a row: `feed()` each piece of the reply, then `finish()`."""
 
@@ -534,8 +569,25 @@ class Cleanup:
         self._head = _Head()
         self._inline = _Inline()
         self._tail = _Tail(self._head)
+        self._space_run = 0  # the white space at the end of what the stages were given
+        self._spaces: list[str] = []  # white space not given to them yet
 
     def feed(self, piece: str) -> str:
+        if not piece:
+            return ""
+        if piece.isspace():
+            if self._space_run >= _SPACE_RUN:
+                self._spaces.append(piece)
+                return ""
+            self._space_run += len(piece)
+        else:
+            self._space_run = len(piece) - len(piece.rstrip())
+        if self._spaces:
+            piece = "".join(self._spaces) + piece
+            self._spaces.clear()
+        return self._feed(piece)
+
+    def _feed(self, piece: str) -> str:
         body = self._head.feed(piece)
         return self._tail.feed(self._inline.feed(body)) if body else ""
 
@@ -553,6 +605,8 @@ class Cleanup:
         return (self._tail.held or self._inline.held)[:1].isspace()
 
     def finish(self) -> str:
+        spaces = self._feed("".join(self._spaces))
+        self._spaces.clear()
         body = self._head.finish()
         tail = self._tail
-        return tail.feed(self._inline.feed(body) + self._inline.finish()) + tail.finish()
+        return spaces + tail.feed(self._inline.feed(body) + self._inline.finish()) + tail.finish()
