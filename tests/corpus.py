@@ -472,6 +472,14 @@ PLAIN: list[str] = [
 ]
 
 CHATTY: list[tuple[str, str]] = [
+    # A placeholder that opens the message goes with the white space after it (hypothesis
+    # found "[Your Name]\nSure! …" cut to "\nSure! Here's a": a message must not start with
+    # white space).
+    (
+        "[Your Name]\nHappy birthday, Mom. Thank you for everything.",
+        "Happy birthday, Mom. Thank you for everything.",
+    ),
+    ("[Name] \n\n 생일 축하해, 민지야.", "생일 축하해, 민지야."),
     (
         "Sure! Here's a message for your wife:\n\n"
         "Happy birthday, my love! 🎂 Another year of you being the best part of my days.\n\n"
