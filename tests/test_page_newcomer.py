@@ -60,14 +60,14 @@ async def test_a_retry_that_fails_or_is_stopped_keeps_the_message(
     # The upstream answers 200 at once and then fails, or is slow to write its first words.
     directive = "error_after=0 delay=0.3" if how == "fails" else "chunks=4 delay=5"
     await page.locator("#reason").fill(f"birthday [[fake {directive}]]")
-    await page.locator("#regenerate").click()
+    async with page.expect_response("**/v1/messages/stream") as answer:
+        await page.locator("#regenerate").click()
+    assert (await answer.value).status == 200  # the new stream has begun, without words yet
     if how == "fails":
         await expect(page.locator("#form-error")).to_have_text(
             "The writing service had a problem. Please try again."
         )
     else:
-        await expect(page.locator("#stop")).to_be_visible()
-        await expect(page.locator("#working")).to_be_visible()
         await page.locator("#stop").click()
         await expect(page.locator("#stop")).to_be_hidden()
     await expect(page.locator("#result")).to_be_visible()
