@@ -76,6 +76,9 @@ async def test_a_retry_that_fails_or_is_stopped_keeps_the_message(
     await expect(page.locator("#message")).not_to_have_class(re.compile(r"pending"))
     await expect(page.locator("#copy")).to_be_visible()
     await expect(page.locator("#working")).to_be_hidden()
+    if how == "fails":  # the error is shown beside the message, both in sight
+        await expect(page.locator("#form-error")).to_be_in_viewport()
+        await expect(page.locator("#message")).to_be_in_viewport()
     assert_friendly(await page.locator("body").inner_text())
 
 
