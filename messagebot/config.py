@@ -189,7 +189,7 @@ class Settings:
     upstream_max_retries: int = 1
     local_queue_size: int = 4
     local_threads: int = 0  # 0: one per core
-    local_seed: int = 0xFFFFFFFF  # llama-cpp-python's default
+    local_seed: int | None = None  # None: a fresh seed for every request
     cache_dir: Path = Path.home() / ".cache" / "messagebot"  # the assembled bundled model
     metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR: every worker's metrics
     on_heroku: bool = False  # DYNO is set
@@ -240,7 +240,11 @@ class Settings:
             upstream_max_retries=_integer(env, "MESSAGEBOT_UPSTREAM_RETRIES", 1, low=0, high=5),
             local_queue_size=_integer(env, "MESSAGEBOT_LOCAL_QUEUE", 4, low=1, high=1000),
             local_threads=_integer(env, "MESSAGEBOT_LOCAL_THREADS", 0, low=0, high=256),
-            local_seed=_integer(env, "MESSAGEBOT_LOCAL_SEED", 0xFFFFFFFF, low=0, high=2**32 - 1),
+            local_seed=(
+                _integer(env, "MESSAGEBOT_LOCAL_SEED", 0, low=0, high=2**32 - 1)
+                if env.get("MESSAGEBOT_LOCAL_SEED", "").strip()
+                else None
+            ),
             cache_dir=cache_dir(env),
             # prometheus_client reads it too, and writes its files there.
             metrics_dir=_directory(env, "PROMETHEUS_MULTIPROC_DIR"),

@@ -12,20 +12,34 @@
   const FIELDS = ["name", "relation", "reason", "manner", "max_length", "language"];
   const RETRY_LATER = ["rate_limited", "busy", "server_shutdown"];
   const $ = (id) => document.getElementById(id);
-  let text, form, write, writeLabel, result, message, count, note, stop, copy, copyStatus, alert;
-  let current = null; // the generation in flight: {controller, text, max}
+  let text, form, write, result, message, count, note, stop, copy, copyStatus, alert, working;
+  let texts, ui; // every UI language's words, and the one shown
+  let languageChosen = false; // the person picked the message's language themselves
+  let current = null; // the generation in flight: {controller, text, max, started}
   let copyTimer = 0;
 
   const fill = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
   // Code points, as the server counts them.
   const length = (value) => Array.from(value).length;
+  // "errors.busy" -> text.errors.busy
+  const lookup = (path) => path.split(".").reduce((node, key) => node && node[key], text);
+
+  // Sets a text the script writes, remembering its keys so that a language switch can redraw it:
+  // `parts` is a list of [key, values]; an empty list clears it.
+  function say(element, parts) {
+    element.dataset.said = JSON.stringify(parts);
+    element.textContent = parts.map(([key, values]) => fill(lookup(key), values || {})).join(" ");
+  }
 
   function init() {
-    text = JSON.parse($("page-text").textContent);
+    const data = JSON.parse($("page-text").textContent);
+    texts = data.texts;
+    ui = data.ui;
+    text = texts[ui];
     form = $("compose");
     write = $("write");
-    writeLabel = write.textContent;
+    working = $("working");
     result = $("result");
     message = $("message");
     count = $("count");
@@ -45,17 +59,26 @@
     copy.addEventListener("click", copyMessage);
     $("regenerate").addEventListener("click", generate);
 
-    for (const chip of document.querySelectorAll(".chip")) {
-      chip.addEventListener("click", () => {
-        const input = $(chip.dataset.field);
-        input.value = chip.dataset.value;
-        input.dispatchEvent(new Event("input", { bubbles: true }));
-      });
-    }
+    // Delegated: a language switch draws the chips anew.
+    form.addEventListener("click", (event) => {
+      const chip = event.target.closest(".chip");
+      if (!chip) return;
+      const input = $(chip.dataset.field);
+      input.value = chip.dataset.value;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
     form.addEventListener("input", (event) => {
       syncChips(event.target);
       setFieldError(event.target.name, "");
+      if (event.target.id === "language") languageChosen = true;
     });
+    for (const link of document.querySelectorAll("a[data-ui]")) {
+      link.addEventListener("click", (event) => {
+        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+        event.preventDefault();
+        switchLanguage(link.dataset.ui);
+      });
+    }
     FIELDS.forEach((name) => syncChips($(name)));
   }
 
@@ -66,18 +89,19 @@
     }
   }
 
-  function setFieldError(name, sentence) {
+  // `key`: the sentence's place in the texts ("field_errors.reason.required"), or "" to clear.
+  function setFieldError(name, key) {
     const input = $(name);
     const slot = $(`${name}-error`);
     if (!input || !slot) return;
-    slot.textContent = sentence;
-    if (sentence) input.setAttribute("aria-invalid", "true");
+    say(slot, key ? [[key]] : []);
+    if (key) input.setAttribute("aria-invalid", "true");
     else input.removeAttribute("aria-invalid");
   }
 
   function clearErrors() {
     FIELDS.forEach((name) => setFieldError(name, ""));
-    alert.textContent = "";
+    say(alert, []);
   }
 
   // The browser's own constraint checks (required, maxlength, min, max), in our words.
@@ -86,12 +110,12 @@
     for (const name of FIELDS) {
       const input = $(name);
       if (input.validity.valid) continue;
-      const rules = text.field_errors[name];
-      setFieldError(name, input.validity.valueMissing ? rules.required : rules.rule);
+      const rule = input.validity.valueMissing ? "required" : "rule";
+      setFieldError(name, `field_errors.${name}.${rule}`);
       first = first || input;
     }
     if (first) {
-      alert.textContent = text.errors.invalid_request;
+      say(alert, [["errors.invalid_request"]]);
       first.focus();
     }
     return !first;
@@ -115,7 +139,7 @@
 
   function setStreaming(on) {
     write.disabled = on;
-    write.textContent = on ? text.writing : writeLabel;
+    write.textContent = on ? text.writing : text.submit;
     stop.hidden = !on;
     copy.hidden = on;
     $("regenerate").hidden = on;
@@ -126,7 +150,17 @@
 
   function show(run) {
     message.textContent = run.text;
-    count.textContent = fill(text.count, { n: length(run.text), max: run.max });
+    say(count, [["count", { n: length(run.text), max: run.max }]]);
+  }
+
+  // The first text of a new message: it replaces the last one only now, so a retry that fails
+  // or is stopped before it writes anything leaves the message on screen as it was.
+  function begin(run) {
+    if (run.started) return;
+    run.started = true;
+    say(working, []);
+    message.classList.remove("pending");
+    say(note, []);
   }
 
   async function generate() {
@@ -134,11 +168,18 @@
     clearErrors();
     if (!checkFields()) return;
     const payload = body();
-    const run = { controller: new AbortController(), text: "", max: payload.max_length || 200 };
+    const run = {
+      controller: new AbortController(),
+      text: "",
+      max: payload.max_length || 200,
+      started: false,
+    };
     current = run;
-    copyStatus.textContent = "";
-    // The last message stays (dimmed) until the new one starts: a refusal must not lose it.
+    say(copyStatus, []);
+    // The last message stays (dimmed) until the new one's first words: a refusal, a failure or
+    // Stop before them must not lose it. Meanwhile a live region says the model is at work.
     message.classList.add("pending");
+    say(working, [["working"]]);
     result.hidden = false;
     setStreaming(true);
     stop.focus({ preventScroll: true });
@@ -178,9 +219,8 @@
     if (code === "invalid_request" && problem.fields && typeof problem.fields === "object") {
       let first = null;
       for (const [name, why] of Object.entries(problem.fields)) {
-        const rules = text.field_errors[name];
-        if (!rules || !$(name)) continue;
-        setFieldError(name, fieldSentence(rules, String(why)));
+        if (!text.field_errors[name] || !$(name)) continue;
+        setFieldError(name, fieldSentence(name, String(why)));
         first = first || $(name);
       }
       if (first) first.focus();
@@ -188,9 +228,10 @@
     end(run, code, parseInt(response.headers.get("Retry-After") || "", 10));
   }
 
-  function fieldSentence(rules, why) {
-    if (why.includes("control characters")) return text.field_errors.chars;
-    return why === "required" || why === "must not be empty" ? rules.required : rules.rule;
+  function fieldSentence(name, why) {
+    if (why.includes("control characters")) return "field_errors.chars";
+    const rule = why === "required" || why === "must not be empty" ? "required" : "rule";
+    return `field_errors.${name}.${rule}`;
   }
 
   function codeFor(status) {
@@ -202,12 +243,6 @@
 
   // Server-Sent Events: blocks end with a blank line; comments (": ping") carry nothing.
   async function read(run, stream) {
-    // A 200 means the model has accepted the request: the new message starts here.
-    if (run === current) {
-      message.classList.remove("pending");
-      note.textContent = "";
-      show(run);
-    }
     const reader = stream.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
@@ -246,13 +281,16 @@
   function handle(run, event) {
     if (run !== current) return true;
     if (event.name === "delta") {
+      if (!event.data.text) return false;
+      begin(run);
       run.text += event.data.text;
       show(run);
     } else if (event.name === "done") {
+      begin(run);
       run.text = event.data.message;
       show(run);
       if (event.data.finish_reason === "length") {
-        note.textContent = fill(text.note_length, { max: run.max });
+        say(note, [["note_length", { max: run.max }]]);
       }
       end(run, null);
       return true;
@@ -270,16 +308,17 @@
     const active = document.activeElement;
     const hadFocus = active === stop || active === document.body;
     setStreaming(false);
+    say(working, []);
     message.classList.remove("pending");
     if (code === "stopped") {
-      if (run.text) note.textContent = text.note_stopped;
+      if (run.text) say(note, [["note_stopped"]]);
     } else if (code) {
-      let sentence = text.errors[code] || text.errors.other;
+      const sentence = [[code in text.errors ? `errors.${code}` : "errors.other"]];
       if (RETRY_LATER.includes(code)) {
-        sentence += " " + (seconds > 0 ? fill(text.retry_in, { seconds }) : text.retry_soon);
+        sentence.push(seconds > 0 ? ["retry_in", { seconds }] : ["retry_soon"]);
       }
-      alert.textContent = sentence;
-      if (run.text) note.textContent = text.note_partial;
+      say(alert, sentence);
+      if (run.text) say(note, [["note_partial"]]);
     }
     if (!message.textContent) {
       result.hidden = true;
@@ -300,12 +339,12 @@
     clearTimeout(copyTimer);
     copy.textContent = copied ? `✓ ${text.copied}` : text.copy;
     copy.classList.toggle("done", copied);
-    copyStatus.textContent = copied ? text.copied : text.copy_failed;
+    say(copyStatus, [[copied ? "copied" : "copy_failed"]]);
     copyStatus.classList.toggle("visible", !copied);
     copyTimer = setTimeout(() => {
       copy.textContent = text.copy;
       copy.classList.remove("done");
-      if (copied) copyStatus.textContent = "";
+      if (copied) say(copyStatus, []);
     }, 2000);
   }
 
@@ -320,6 +359,76 @@
       return document.execCommand("copy");
     } catch (error) {
       return false;
+    }
+  }
+
+  // 한국어 | English, in place: every word of the page changes, and nothing the person typed or
+  // was given. A request for /?lang= in the background makes the server remember the choice.
+  function switchLanguage(next) {
+    if (next === ui || !texts[next]) return;
+    const previous = ui;
+    ui = next;
+    text = texts[next];
+    document.documentElement.lang = next;
+    document.title = text.title;
+    for (const element of document.querySelectorAll("[data-t]")) {
+      element.textContent = lookup(element.dataset.t);
+    }
+    for (const input of document.querySelectorAll("[data-t-placeholder]")) {
+      input.placeholder = lookup(input.dataset.tPlaceholder);
+    }
+    for (const element of document.querySelectorAll("[data-said]")) {
+      say(element, JSON.parse(element.dataset.said));
+    }
+    for (const link of document.querySelectorAll("a[data-ui]")) {
+      if (link.dataset.ui === next) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    document.querySelector(".langs").setAttribute("aria-label", text.switch_label);
+    form.elements.ui.value = next;
+    drawChoices();
+    // The message's language follows the page's until the person picks one.
+    const language = $("language");
+    if (!languageChosen && language.value === previous) language.value = next;
+    if (current) write.textContent = text.writing;
+    if (copy.classList.contains("done")) copy.textContent = `✓ ${text.copied}`;
+    fetch(`/?lang=${encodeURIComponent(next)}`, { cache: "no-store" }).catch(() => {});
+  }
+
+  // The suggestion chips and the type-ahead lists, in the page's language.
+  function drawChoices() {
+    const lists = { relation: "relations", reason: "reasons", manner: "manners" };
+    for (const [field, key] of Object.entries(lists)) {
+      const list = $(`${field}-list`);
+      if (list) list.replaceChildren(...text[key].map((value) => new Option("", value)));
+    }
+    for (const group of document.querySelectorAll(".chips")) {
+      const first = group.querySelector(".chip");
+      if (!first) continue;
+      const field = first.dataset.field;
+      group.setAttribute("aria-label", `${text.suggestions}: ${text[field]}`);
+      const items =
+        field === "max_length"
+          ? text.length_chips
+          : text[`${field}_chips`].map((value) => [value, null]);
+      group.replaceChildren(
+        ...items.map(([label, size]) => {
+          const chip = document.createElement("button");
+          chip.type = "button";
+          chip.className = "chip";
+          chip.dataset.field = field;
+          chip.dataset.value = String(size === null ? label : size);
+          chip.textContent = label;
+          if (size !== null) {
+            const n = document.createElement("span");
+            n.className = "n";
+            n.textContent = String(size);
+            chip.append(" ", n);
+          }
+          return chip;
+        }),
+      );
+      syncChips($(field));
     }
   }
 

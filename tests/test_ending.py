@@ -69,7 +69,7 @@ class _FakeLlama:
 
     def create_completion(self, prompt: str, seed: int | None = None, **_: Any) -> _FakeStream:
         self.seeds.append(seed)
-        texts = {None: ["Bad", " one"], 8: ["Still", " bad"], 9: ["Good", " one", "."]}
+        texts = {7: ["Bad", " one"], 8: ["Still", " bad"], 9: ["Good", " one", "."]}
         return _FakeStream(texts.get(seed, ["Other"]))
 
 
@@ -77,7 +77,7 @@ async def _run(prompt: Prompt) -> tuple[str, Any]:
     provider = SimpleNamespace(
         llama=_FakeLlama(),
         executor=ThreadPoolExecutor(max_workers=1),
-        seed=7,
+        request_seed=lambda: 7,  # as with MESSAGEBOT_LOCAL_SEED=7
         judged=0,
         extra_candidates=0,
         stopped_early=0,
@@ -95,7 +95,7 @@ async def test_best_of_n_keeps_the_first_candidate_that_passes() -> None:
 
     text, provider = await _run(Prompt(max_tokens=9, text="x", candidates=3, check=check))
     assert text == "Good one."
-    assert provider.llama.seeds == [None, 8, 9]
+    assert provider.llama.seeds == [7, 8, 9]
     assert (provider.judged, provider.extra_candidates) == (1, 2)
 
 
@@ -106,4 +106,4 @@ async def test_best_of_n_otherwise_keeps_the_best() -> None:
     text, provider = await _run(Prompt(max_tokens=9, text="x", candidates=2, check=check))
     assert text == "Still bad"
     text, provider = await _run(Prompt(max_tokens=9, text="x"))  # no check: one, streamed
-    assert text == "Bad one" and provider.llama.seeds == [None]
+    assert text == "Bad one" and provider.llama.seeds == [7]

@@ -311,8 +311,10 @@ async def test_korean_page_from_accept_language(server: Server, browsing: Browsi
     assert message and message.startswith("생일 축하해!")
     await expect(page.locator("#count")).to_have_text(f"{len(message)} / 200자")
 
-    # The switch, remembered by a cookie over the browser's Accept-Language.
-    await page.get_by_role("link", name="English").click()
+    # The switch (in place: test_page_newcomer.py), remembered by a cookie over the browser's
+    # Accept-Language; the page asks for it in the background.
+    async with page.expect_response(lambda r: "lang=en" in r.url):
+        await page.get_by_role("link", name="English").click()
     await expect(page.get_by_label("Who is it for?", exact=True)).to_be_visible()
     await page.goto(f"{server.url}/")
     await expect(page.locator("html")).to_have_attribute("lang", "en")

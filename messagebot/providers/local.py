@@ -11,6 +11,7 @@ import asyncio
 import importlib.util
 import logging
 import os
+import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -122,8 +123,13 @@ class LocalGeneration:
         try:
             if self._stop.is_set():
                 return  # the client left while this waited in the queue
+            # Seeded here, every candidate: left to itself llama-cpp-python derives each call's
+            # seed from the last one it was given, so after a best-of-n request (which set
+            # seeds) every request began from the same seed and "Write another" wrote the
+            # same message again.
+            seed = self._provider.request_seed()
             if prompt.check is None or prompt.candidates <= 1:
-                produced = last = self._generate(prompt, self._send)
+                produced = last = self._generate(prompt, self._send, seed)
             else:
                 best: list[str] = []
                 best_score = -1.0
@@ -132,9 +138,8 @@ class LocalGeneration:
                 for written in range(prompt.candidates):
                     self._provider.extra_candidates += written > 0
                     pieces: list[str] = []
-                    # llama-cpp-python seeds every call alike: a new seed for each new candidate.
-                    seed = (self._provider.seed + written) % 2**32 if written else None
-                    last = self._generate(prompt, pieces.append, seed)
+                    # A new seed for each new candidate.
+                    last = self._generate(prompt, pieces.append, (seed + written) % 2**32)
                     produced += last
                     if self._stop.is_set():
                         return
@@ -155,9 +160,7 @@ class LocalGeneration:
         finally:
             self._send(None)
 
-    def _generate(
-        self, prompt: Prompt, emit: Callable[[str], object], seed: int | None = None
-    ) -> int:
+    def _generate(self, prompt: Prompt, emit: Callable[[str], object], seed: int) -> int:
         """One candidate, each piece to `emit`; the number of pieces."""
         llama = self._provider.llama
         produced = 0
@@ -172,7 +175,11 @@ class LocalGeneration:
             )
         else:
             stream = llama.create_chat_completion(
-                messages=prompt.messages, max_tokens=prompt.max_tokens, stream=True, **SAMPLING
+                messages=prompt.messages,
+                max_tokens=prompt.max_tokens,
+                stream=True,
+                seed=seed,
+                **SAMPLING,
             )
         ending = Ending(prompt.finish_after, prompt.max_chars)
         try:
@@ -230,11 +237,15 @@ class LocalProvider:
         self.llama: Any = None
         self.pending = 0  # accepted generations that have not finished
         self.stopped_early = 0  # generations stopped mid-way because their client left
-        # llama-cpp-python samples every call with the same seed, derived from this one (so a
-        # process gives the same message for the same request); MESSAGEBOT_LOCAL_SEED changes it.
+        # MESSAGEBOT_LOCAL_SEED, for reproducible runs: every request then starts from it, so
+        # the same request gives the same message. Unset (None), each request gets a fresh one.
         self.seed = settings.local_seed
         self.judged = 0  # best-of-n generations (the bundled base model's)
         self.extra_candidates = 0  # candidates written after a first that failed a check
+
+    def request_seed(self) -> int:
+        """The first candidate's seed for a new request (later candidates take the next ones)."""
+        return secrets.randbits(32) if self.seed is None else self.seed
 
     async def startup(self) -> None:
         from llama_cpp import Llama
@@ -245,7 +256,6 @@ class LocalProvider:
             threads = self.settings.local_threads or os.cpu_count() or 1
             return Llama(
                 model_path=str(self.path),
-                seed=self.seed,
                 n_ctx=2048,
                 n_threads=threads,
                 n_threads_batch=threads,

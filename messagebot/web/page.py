@@ -104,23 +104,10 @@ def friendly(error: APIError, text: Mapping[str, Any]) -> tuple[str, dict[str, s
     return general, fields
 
 
-def client_text(text: Mapping[str, Any]) -> dict[str, Any]:
-    """The words static/app.js needs, handed over in the page."""
-    keys = (
-        "writing",
-        "copy",
-        "copied",
-        "copy_failed",
-        "count",
-        "note_length",
-        "note_stopped",
-        "note_partial",
-        "retry_in",
-        "retry_soon",
-        "errors",
-        "field_errors",
-    )
-    return {key: text[key] for key in keys}
+def client_text(ui: str) -> dict[str, Any]:
+    """The words static/app.js needs, handed over in the page: every UI language's, so that the
+    한국어 | English switch redraws the page in place, keeping the form and the message."""
+    return {"ui": ui, "texts": {code: page_text(code) for code in UI_LANGUAGES}}
 
 
 async def render_page(
@@ -140,7 +127,7 @@ async def render_page(
         "index.html",
         ui=ui,
         t=text,
-        js_text=client_text(text),
+        js_text=client_text(ui),
         values=shown,
         languages=MESSAGE_LANGUAGES,
         result=result,
