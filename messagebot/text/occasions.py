@@ -88,6 +88,11 @@ OCCASIONS: dict[str, tuple[str, ...]] = {
 # Hard occasions: loss, illness and apologies get a calm message (docs/api.md, "Hard
 # occasions"): no exclamation marks, no emoji, nothing happy or congratulatory.
 CALM = frozenset({"condolences", "get_well", "apology"})
+# What a calm message has none of: exclamation marks, emoji and emoticons, festive words.
+LOUD = re.compile(
+    r"[!！\U0001F000-\U0001FFFF\u2600-\u27BF♥♡]|\^\^|ㅋㅋ|ㅎㅎ|\bhappy\b|congrat|축하|축복",
+    re.IGNORECASE,
+)
 
 # Occasions close enough that one's examples help another.
 NEIGHBOURS: dict[str, tuple[str, ...]] = {

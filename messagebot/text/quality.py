@@ -108,6 +108,10 @@ def _language(request: MessageRequest) -> str:
     return (request.language or "en").split("-")[0]
 
 
+def _letters(text: str) -> str:
+    return "".join(_LETTER.findall(text)).lower()
+
+
 def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text).lower().replace("’", "'")
 
@@ -162,10 +166,6 @@ def keeps_names(request: MessageRequest, message: str) -> bool:
 
 # Hard occasions (occasions.CALM) get a calm message: no exclamation marks, no emoji or
 # emoticons, nothing festive; an apology apologises (docs/api.md, "Hard occasions").
-_LOUD = re.compile(
-    r"[!！\U0001F000-\U0001FFFF\u2600-\u27BF♥♡]|\^\^|ㅋㅋ|ㅎㅎ|\bhappy\b|congrat|축하|축복",
-    re.IGNORECASE,
-)
 _SORRY = re.compile(r"sorry|apolog|미안|죄송|용서", re.IGNORECASE)
 
 
@@ -173,7 +173,7 @@ def calm(request: MessageRequest, message: str) -> bool:
     occasion = occasions.classify(request.reason)
     if occasion not in occasions.CALM:
         return True
-    if _LOUD.search(message):
+    if occasions.LOUD.search(message):
         return False
     return occasion != "apology" or bool(_SORRY.search(message))
 
@@ -183,8 +183,21 @@ def no_other_season(request: MessageRequest, message: str) -> bool:
     return not occasions.foreign_seasons(occasions.classify(request.reason), message)
 
 
+# A rewrite's manner that names a speech level ("존댓말로", "반말로") sets it.
+_ASKS_POLITE = re.compile(r"존댓말|존대|높임|공손|정중|격식|polite|formal", re.IGNORECASE)
+_ASKS_BANMAL = re.compile(r"반말|편하게|casual", re.IGNORECASE)
+
+
 def korean_level(request: MessageRequest, message: str) -> bool:
-    if _language(request) != "ko" or request.relation is None:
+    if _language(request) != "ko":
+        return True
+    if request.draft and request.manner:
+        levels = korean.sentence_levels(message)
+        if _ASKS_BANMAL.search(request.manner):
+            return "polite" not in levels
+        if _ASKS_POLITE.search(request.manner):
+            return "banmal" not in levels and "polite" in levels
+    if request.relation is None:
         return True
     return korean.level_fits(message, request.name, request.relation, request.manner)
 
@@ -200,8 +213,8 @@ def echoes_nothing(request: MessageRequest, message: str) -> bool:
     gloss ("(새해 복 많이 받으세요)"), the speech level's name, or another person's example."""
     if _LABELS.search(message) or f"({request.relation})" in message:
         return False
-    if request.draft and _squeezed(message) == _squeezed(request.draft):
-        return False  # the draft back, not rewritten
+    if request.draft and _letters(message) == _letters(request.draft):
+        return False  # the draft back, not rewritten ("." added or not)
     if re.search(r"\((?:[^)]*(?:세요|받아|축하|Lunar New Year|harvest holiday)[^)]*)\)", message):
         return False
     if "반말" in message or "존댓말" in message:
