@@ -155,6 +155,25 @@ def test_a_rewrite_keeps_the_drafts_names() -> None:
     assert not quality.keeps_names(korean, "어제 못 가서 죄송해요.")
 
 
+def test_a_rewrite_keeps_the_drafts_numbers() -> None:
+    request = validate_fields({"draft": "Tell Grandma we land at 6 pm on Friday, Ana will drive."})
+    assert quality.keeps_names(request, "Grandma, we land at 6 pm on Friday, and Ana will drive.")
+    assert not quality.keeps_names(request, "Grandma, we land Friday evening; Ana will drive.")
+
+
+def test_a_condolence_example_only_for_a_hard_draft() -> None:
+    """A base model copies its examples' words: "I am here for you, whatever you need" turned
+    up in a rewrite of travel plans."""
+    plain = validate_fields({"draft": "We land at 6 pm on Friday.", "manner": "warmer"})
+    assert "I heard about your father" not in build_prompt(plain, "en", "completion").text
+    for hard in (
+        {"draft": "I heard about your mother. I'm sorry.", "manner": "warmer"},
+        {"draft": "Thinking of you.", "reason": "condolences"},
+    ):
+        text = build_prompt(validate_fields(hard), "en", "completion").text
+        assert "I heard about your father" in text
+
+
 def test_a_korean_rewrite_takes_the_speech_level_its_manner_names() -> None:
     polite = validate_fields(
         {

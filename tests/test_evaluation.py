@@ -80,7 +80,7 @@ def test_each_criterion_catches_its_fault() -> None:
     # Issue 25's: a rewrite keeps its draft's names; a hard occasion gets a calm message.
     draft = {"draft": "sorry Jordan, Sam and I missed your party", "language": "en"}
     assert failed(draft, "Jordan, I am sorry that we missed your party.") == {
-        "keeps the draft's names"
+        "keeps the draft's names and numbers"
     }
     assert failed(draft, "Jordan, Sam and I are sorry we missed your party.") == set()
     sorry = {"name": "Jordan", "relation": "friend", "reason": "sorry I missed your party"}
@@ -104,7 +104,7 @@ def test_each_criterion_catches_its_fault() -> None:
         "Korean speech level fits",
         "Korean address fits",
         "echoes none of the prompt",
-        "keeps the draft's names",
+        "keeps the draft's names and numbers",
         "calm for a hard occasion",
     }
 

@@ -215,10 +215,12 @@ def _rewrite(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
     manner = request.manner or defaults.get(primary, defaults["en"])
     rewrites = examples["rewrites"]
     bank_language = primary if primary in rewrites else "en"
-    # The example of the closest tone last, next to the request, where a base model looks.
+    # The example of the closest tone last, next to the request, where a base model looks; a
+    # condolence example only for a hard occasion (its words get copied into any rewrite).
+    hard = occasion in occasions.CALM or occasions.is_calm(request.draft)
     tone = example_bank.tone_class(manner)
     chosen = sorted(
-        rewrites[bank_language],
+        (example for example in rewrites[bank_language] if hard or not example.get("calm")),
         key=lambda example: (
             example["manner"] == manner,
             example_bank.tone_class(example["manner"]) == tone,

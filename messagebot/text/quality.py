@@ -154,10 +154,11 @@ def draft_names(draft: str) -> set[str]:
 
 
 def keeps_names(request: MessageRequest, message: str) -> bool:
-    """A rewrite keeps every name its draft has (and the recipient's, if the draft has it)."""
+    """A rewrite keeps every name its draft has (and the recipient's, if the draft has it),
+    and its numbers: times, dates and amounts are facts."""
     if not request.draft:
         return True
-    names = draft_names(request.draft)
+    names = draft_names(request.draft) | set(re.findall(r"\d+", request.draft))
     if request.name and _squeeze(request.name) in _squeeze(request.draft):
         names.add(request.name)
     text = _squeeze(message)
@@ -243,7 +244,7 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     "Korean speech level fits": lambda c, m: korean_level(c.request, m),
     "Korean address fits": lambda c, m: korean_address(c.request, m),
     "echoes none of the prompt": lambda c, m: echoes_nothing(c.request, m),
-    "keeps the draft's names": lambda c, m: keeps_names(c.request, m),
+    "keeps the draft's names and numbers": lambda c, m: keeps_names(c.request, m),
     "calm for a hard occasion": lambda c, m: calm(c.request, m),
 }
 
