@@ -105,6 +105,10 @@ def test_the_candidates_are_chosen_calm() -> None:
     assert quality.calm(apology, "준호야, 어제는 정말 미안해.")
     assert not quality.calm(apology, "준호야, 어제 일은 잊고 잘 지내자.")  # no apology in it
     assert not quality.calm(apology, "준호야, 미안해 ㅎㅎ")
+    assert not quality.calm(apology, "준호야, 삼가 고인의 명복을 빕니다. 미안해.")
+    party = validate_fields({"name": "Jordan", "relation": "friend", "reason": "sorry I missed it"})
+    assert not quality.calm(party, "Jordan, I'm so sorry for your loss. I'm here for you.")
+    assert quality.calm(party, "Jordan, I'm so sorry I missed your party.")
     get_well = validate_fields({"relation": "친구", "reason": "병문안"})
     assert not quality.calm(get_well, "얼른 나아! 축하할 일이 생기길.")
     birthday = validate_fields({"relation": "wife", "reason": "birthday"})

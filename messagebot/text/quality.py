@@ -176,6 +176,9 @@ def calm(request: MessageRequest, message: str) -> bool:
         return True
     if occasions.LOUD.search(message):
         return False
+    text = message.lower()
+    if occasion != "condolences" and any(w in text for w in occasions.OCCASIONS["condolences"]):
+        return False  # "sorry for your loss" is no apology for a missed party
     return occasion != "apology" or bool(_SORRY.search(message))
 
 
