@@ -126,3 +126,11 @@ async def test_the_models_text_is_not_edited_for_the_rule(
     )
     assert response.status_code == 200, response.text
     assert response.json()["message"].startswith("Happy birthday! Wishing you")
+
+
+def test_a_korean_condolence_is_glossed_with_its_usual_phrase() -> None:
+    request = validate_fields(
+        {"name": "김민수", "relation": "회사 동료", "reason": "아버님 부고 위로"}
+    )
+    text = build_prompt(request, "ko", "completion").text
+    assert "Occasion: 아버님 부고 위로 (삼가 고인의 명복을 빕니다)" in text.splitlines()
