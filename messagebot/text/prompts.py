@@ -134,6 +134,7 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
         "has_name": bool(request.name),
         "has_manner": bool(request.manner),
         "has_draft": bool(request.draft),
+        "has_relation": bool(request.relation),
         # Hard occasions (loss, illness, apologies) get the calm rule; our own words, chosen
         # by the occasion the reason names, never the reason itself.
         "calm": calm,
