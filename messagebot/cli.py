@@ -80,6 +80,7 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
             ("relation", args.relation),
             ("reason", args.reason),
             ("manner", args.manner),
+            ("draft", args.draft),
             ("max_length", args.max_length),
             ("language", args.language),
         )
@@ -173,10 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--port", type=int, default=None, help="port (default: $PORT or 8000)")
     write = commands.add_parser("write", help="print one message, streaming, to the terminal")
-    write.add_argument("--relation", required=True, help="who they are to you (wife, boss, 친구…)")
-    write.add_argument("--reason", required=True, help="occasion (birthday, 추석, thanks for …)")
+    # Required without --draft; the request's rules say so (validate_fields).
+    write.add_argument("--relation", help="who they are to you (wife, boss, 친구…)")
+    write.add_argument("--reason", help="occasion (birthday, 추석, thanks for …)")
     write.add_argument("--name", help="the recipient's name")
-    write.add_argument("--manner", help="tone (default: warm)")
+    write.add_argument(
+        "--manner", help="tone (default: warm); with --draft, how to rewrite it (shorter…)"
+    )
+    write.add_argument(
+        "--draft", help="your own text, to rewrite (--relation and --reason are optional then)"
+    )
     write.add_argument("--max-length", type=int, dest="max_length", help="most characters")
     write.add_argument("--language", help="BCP 47 tag (ko, en, ja…); default: detected")
     evaluate = commands.add_parser(

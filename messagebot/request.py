@@ -61,11 +61,20 @@ class MessageRequest(BaseModel):
     name: Annotated[Text | None, Field(max_length=40)] = Field(
         None, description="The recipient's name.", examples=["Minji"]
     )
-    relation: Annotated[Text, Field(min_length=1, max_length=40)] = Field(
-        description="Who they are to the sender.", examples=["wife"]
+    # Required without a draft (validate_fields); optional with one.
+    relation: Annotated[Text | None, Field(min_length=1, max_length=40)] = Field(
+        None, description="Who they are to the sender.", examples=["wife"]
     )
-    reason: Annotated[Text, Field(min_length=1, max_length=200)] = Field(
-        description="The occasion or reason.", examples=["birthday"]
+    reason: Annotated[Text | None, Field(min_length=1, max_length=200)] = Field(
+        None, description="The occasion or reason.", examples=["birthday"]
+    )
+    draft: Annotated[Text | None, Field(min_length=1, max_length=1000)] = Field(
+        None,
+        description=(
+            "The sender's own text, to rewrite in `manner` (keeping its facts, names and "
+            "meaning) instead of writing anew; with a draft, relation and reason are optional."
+        ),
+        examples=["Sorry I couldn't make it to your party, I hope it was great."],
     )
     manner: Annotated[Text | None, Field(max_length=80)] = Field(
         None, description="Tone; default: warm.", examples=["warm and playful"]
@@ -84,14 +93,22 @@ class MessageRequest(BaseModel):
 
 def validate_fields(data: dict[str, Any]) -> MessageRequest:
     """Check every field's rule; a 422 names each field that breaks one."""
+    fields: dict[str, str] = {}
     try:
-        return MessageRequest.model_validate(data)
+        request = MessageRequest.model_validate(data)
     except ValidationError as exc:
-        fields: dict[str, str] = {}
+        request = None
         for error in exc.errors(include_url=False):
             where = str(error["loc"][0]) if error["loc"] else "body"
             fields.setdefault(where, _describe(error))
-        raise APIError(ErrorCode.INVALID_REQUEST, fields=fields) from None
+    if data.get("draft") is None:
+        # Without a draft there is nothing to write from but the relation and the reason.
+        for required in ("relation", "reason"):
+            if data.get(required) is None:
+                fields.setdefault(required, "required")
+    if fields or request is None:
+        raise APIError(ErrorCode.INVALID_REQUEST, fields=fields)
+    return request
 
 
 def _describe(error: Any) -> str:
@@ -120,7 +137,7 @@ def resolve_language(request: MessageRequest, accept_language: str | None) -> st
     """docs/api.md's default: the fields' script, else Accept-Language, else English."""
     if request.language:
         return request.language
-    texts = (request.name, request.relation, request.reason, request.manner)
+    texts = (request.name, request.relation, request.reason, request.manner, request.draft)
     return (
         detect_language(" ".join(t for t in texts if t))
         or from_accept_language(accept_language)

@@ -77,6 +77,21 @@ def test_each_criterion_catches_its_fault() -> None:
     assert failed(client, "최 과장님, 거래처 담당자, 감사 드립니다.") == {
         "echoes none of the prompt"
     }
+    # Issue 25's: a rewrite keeps its draft's names; a hard occasion gets a calm message.
+    draft = {"draft": "sorry Jordan, Sam and I missed your party", "language": "en"}
+    assert failed(draft, "Jordan, I am sorry that we missed your party.") == {
+        "keeps the draft's names and numbers"
+    }
+    assert failed(draft, "Jordan, Sam and I are sorry we missed your party.") == set()
+    sorry = {"name": "Jordan", "relation": "friend", "reason": "sorry I missed your party"}
+    assert failed(sorry, "Jordan, I missed your party and I feel awful.") == {
+        "calm for a hard occasion",
+        "names the occasion",  # the same words: an apology says sorry
+    }
+    assert failed(sorry, "Jordan, I am so sorry I missed your party!") == {
+        "calm for a hard occasion"
+    }
+    assert failed(sorry, "Jordan, I am so sorry I missed your party. I owe you a dinner.") == set()
     assert set(CRITERIA) == {
         "fits max_length",
         "names the person",
@@ -89,6 +104,8 @@ def test_each_criterion_catches_its_fault() -> None:
         "Korean speech level fits",
         "Korean address fits",
         "echoes none of the prompt",
+        "keeps the draft's names and numbers",
+        "calm for a hard occasion",
     }
 
 

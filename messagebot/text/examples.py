@@ -96,6 +96,8 @@ def _score(
     max_length: int,
     particle: str,
 ) -> float | None:
+    if occasion in occasions.CALM and occasions.LOUD.search(example.message):
+        return None  # a base model copies an example's "!" into a condolence message
     if example.occasion == occasion:
         score = 100.0
     elif example.occasion in occasions.NEIGHBOURS.get(occasion, ()):

@@ -269,6 +269,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "housewarming": ("집들이 축하해", "새집 마련 축하드려요"),
     "farewell": ("그동안 고마웠어", "그동안 감사했습니다"),
     "apology": ("정말 미안해", "정말 죄송합니다"),
+    "condolences": ("얼마나 힘들지 마음이 아파", "삼가 고인의 명복을 빕니다"),
     "valentine": ("사랑해", "사랑해요"),
     "cheer": ("힘내", "힘내세요"),
 }

@@ -10,7 +10,30 @@ import re
 from functools import lru_cache
 
 # occasion → words in a reason that name it (lower case; Korean and English).
+# The order matters: the first occasion with a word in the reason wins, so the hard occasions
+# come first ("sorry I missed your birthday party" is an apology, not a birthday).
 OCCASIONS: dict[str, tuple[str, ...]] = {
+    "condolences": (
+        "부고",
+        "조의",
+        "조문",
+        "애도",
+        "명복",
+        "별세",
+        "돌아가",
+        "장례",
+        "상을 당",
+        "passed away",
+        "condolence",
+        "sympathy",
+        "sympathies",
+        "your loss",
+        "funeral",
+        "bereave",
+        "died",
+        "death of",
+    ),
+    "apology": ("사과", "미안", "죄송", "sorry", "apolog"),
     "lunar_new_year": ("설날", "설 ", "구정", "lunar new year", "seollal"),
     "chuseok": ("추석", "한가위", "chuseok"),
     "christmas": ("크리스마스", "성탄", "christmas", "xmas"),
@@ -36,6 +59,10 @@ OCCASIONS: dict[str, tuple[str, ...]] = {
         "recover",
         "surgery",
         "sick",
+        "illness",
+        "hospital",
+        "입원",
+        "투병",
     ),
     "parents_day": ("어버이날", "parents' day", "parents day"),
     "mothers_day": ("mother's day", "mothers day", "mother’s day"),
@@ -52,12 +79,20 @@ OCCASIONS: dict[str, tuple[str, ...]] = {
     "discharge": ("전역", "제대", "discharge"),
     "housewarming": ("집들이", "이사", "새집", "housewarming", "new home", "new house", "moving"),
     "farewell": ("송별", "작별", "떠나", "farewell", "goodbye", "leaving", "moving away"),
-    "apology": ("사과", "미안", "죄송", "sorry", "apolog"),
     "valentine": ("발렌타인", "밸런타인", "화이트데이", "valentine"),
     "cheer": ("응원", "힘내", "격려", "cheer", "good luck", "encourag"),
     "thanks": ("감사", "고마", "thank", "gratitude", "appreciat"),
     "congrats": ("축하", "congrat"),
 }
+
+# Hard occasions: loss, illness and apologies get a calm message (docs/api.md, "Hard
+# occasions"): no exclamation marks, no emoji, nothing happy or congratulatory.
+CALM = frozenset({"condolences", "get_well", "apology"})
+# What a calm message has none of: exclamation marks, emoji and emoticons, festive words.
+LOUD = re.compile(
+    r"[!！\U0001F000-\U0001FFFF\u2600-\u27BF♥♡]|\^\^|ㅋㅋ|ㅎㅎ|\bhappy\b|congrat|축하|축복",
+    re.IGNORECASE,
+)
 
 # Occasions close enough that one's examples help another.
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
@@ -83,7 +118,8 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "enlistment": ("cheer",),
     "discharge": ("congrats",),
     "cheer": ("get_well", "exam"),
-    "get_well": ("cheer",),
+    "get_well": ("condolences",),
+    "condolences": ("get_well",),
     "thanks": ("teachers_day",),
     "valentine": ("anniversary",),
     "housewarming": ("congrats",),
@@ -119,15 +155,20 @@ def _normal(text: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def classify(reason: str) -> str:
-    """The occasion a reason names ("설날" → lunar_new_year), or "other"."""
-    text = _normal(reason)
+def classify(reason: str | None) -> str:
+    """The occasion a reason names ("설날" → lunar_new_year), or "other" (also for none)."""
+    text = _normal(reason or "")
     if text.startswith(("thank", "감사", "고마")) or text.rstrip().endswith(("감사", "감사 인사")):
         return "thanks"  # "thanks for the birthday gift", "졸업 감사" are thank-yous
     for occasion, words in OCCASIONS.items():
         if any(word in text for word in words):
             return occasion
     return "other"
+
+
+def is_calm(reason: str | None) -> bool:
+    """Whether the reason is a hard occasion, one that gets a calm message."""
+    return classify(reason) in CALM
 
 
 _SEASON_PATTERNS = {

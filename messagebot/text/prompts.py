@@ -100,8 +100,12 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
     max_tokens = max_tokens_for(request.max_length, language)
     name = language_name(language)  # our own name for it: the client's tag never goes in
     if style == "completion":
+        if request.draft:
+            return _rewrite(request, language, max_tokens)
         return _completion(request, language, max_tokens)
-    defaults = _examples()["default_manner"]
+    occasion = occasions.classify(request.reason)
+    calm = occasion in occasions.CALM
+    defaults = _examples()["calm_manner" if calm else "default_manner"]
     fields = {
         key: value
         for key, value in (
@@ -109,6 +113,7 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
             ("relation", request.relation),
             ("reason", request.reason),
             ("manner", request.manner),
+            ("draft", request.draft),
         )
         if value
     }
@@ -128,6 +133,12 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
         "language_name": name,
         "has_name": bool(request.name),
         "has_manner": bool(request.manner),
+        "has_draft": bool(request.draft),
+        "has_relation": bool(request.relation),
+        # Hard occasions (loss, illness, apologies) get the calm rule; our own words, chosen
+        # by the occasion the reason names, never the reason itself.
+        "calm": calm,
+        "apology": occasion == "apology",
         "default_manner": defaults.get(language.split("-")[0], f"warm, natural {name}"),
         "max_length": request.max_length,
         "request_json": request_json,
@@ -144,14 +155,16 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
 def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
     primary = language.split("-")[0]
     examples = _examples()
-    manner = request.manner or examples["default_manner"].get(primary, "warm")
     occasion = occasions.classify(request.reason)
-    reason = request.reason
+    defaults = examples["calm_manner" if occasion in occasions.CALM else "default_manner"]
+    manner = request.manner or defaults.get(primary, defaults["en"])
+    reason = request.reason or ""
+    relation = request.relation or ""
     form: korean.Address | None = None
     if primary == "ko":
         # The speech level and the form of address, from the relation (issue 17); the
         # occasion's usual phrase goes beside it, as a gloss.
-        form = korean.address(request.name, request.relation, request.manner)
+        form = korean.address(request.name, relation, request.manner)
         usual = korean.phrase(occasion, form.level, form.relation)
         if usual and usual not in reason:
             reason = f"{reason} ({usual})"
@@ -161,7 +174,7 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
     chosen = example_bank.select(
         bank_language,
         occasion,
-        form.relation if form else korean.relation_class(request.relation)[0],
+        form.relation if form else korean.relation_class(relation)[0],
         form.level if form else "",
         example_bank.tone_class(manner),
         request.max_length,
@@ -186,6 +199,51 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
         text=text,
         stop=("\n", "To:"),
         finish_after=max(20, math.ceil(FINISH_SHARE * request.max_length)),
+        max_chars=request.max_length,
+        candidates=CANDIDATES,
+        check=quality.score(request, language),
+    )
+
+
+def _rewrite(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
+    """A few-shot prompt for a base model to rewrite the sender's draft: examples of drafts
+    and their rewrites (prompts/examples.json's "rewrites"), then the draft, on one line."""
+    assert request.draft, "a rewrite needs a draft"
+    primary = language.split("-")[0]
+    examples = _examples()
+    occasion = occasions.classify(request.reason)
+    defaults = examples["calm_manner" if occasion in occasions.CALM else "default_manner"]
+    manner = request.manner or defaults.get(primary, defaults["en"])
+    rewrites = examples["rewrites"]
+    bank_language = primary if primary in rewrites else "en"
+    # The example of the closest tone last, next to the request, where a base model looks; a
+    # condolence example only for a hard occasion (its words get copied into any rewrite).
+    hard = occasion in occasions.CALM or occasions.is_calm(request.draft)
+    tone = example_bank.tone_class(manner)
+    chosen = sorted(
+        (example for example in rewrites[bank_language] if hard or not example.get("calm")),
+        key=lambda example: (
+            example["manner"] == manner,
+            example_bank.tone_class(example["manner"]) == tone,
+        ),
+    )
+    template = _environment().get_template("rewrite.j2")
+    text = template.render(
+        language_name=language_name(language),
+        examples=[{"name": "", "relation": "", "reason": "", **e} for e in chosen],
+        request={
+            "draft": request.draft,
+            "manner": manner,
+            "name": request.name or "",
+            "relation": request.relation or "",
+            "reason": request.reason or "",
+        },
+    )
+    return Prompt(
+        max_tokens=max_tokens,
+        text=text,
+        stop=("\n", "Draft:"),
+        # A rewrite is as long as its draft asks: no early stop at a sentence end.
         max_chars=request.max_length,
         candidates=CANDIDATES,
         check=quality.score(request, language),

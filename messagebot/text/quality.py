@@ -43,6 +43,8 @@ def _squeeze(text: str) -> str:
 def names_the_person(request: MessageRequest, message: str) -> bool:
     if not request.name:
         return True
+    if request.draft and _squeeze(request.name) not in _squeeze(request.draft):
+        return True  # a rewrite calls them what the draft does (keeps_names)
     # A name may be shortened: "박 부장님" → "부장님", "Mr. Park" → "Park".
     parts = {_squeeze(part) for part in request.name.split()} - _TITLES
     candidates = {_squeeze(request.name)} | {part for part in parts if len(part) >= 2}
@@ -83,7 +85,9 @@ def enough_words(request: MessageRequest, message: str) -> bool:
 # What a message must also get right to be sent (issue 17). The checks above are mechanical;
 # these look at what a tiny model gets wrong most.
 _TRAILING = re.compile(r"[\s\"'”’」』)\]\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200D♥♡^]+$")
-_LABELS = re.compile(r"\b(?:To|Occasion|Tone|Language|Message|Speech|Address):", re.IGNORECASE)
+_LABELS = re.compile(
+    r"\b(?:To|Occasion|Tone|Language|Message|Speech|Address|Draft|Rewrite):", re.IGNORECASE
+)
 
 
 def finished(request: MessageRequest, message: str) -> bool:
@@ -104,16 +108,78 @@ def _language(request: MessageRequest) -> str:
     return (request.language or "en").split("-")[0]
 
 
+def _letters(text: str) -> str:
+    return "".join(_LETTER.findall(text)).lower()
+
+
 def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text).lower().replace("’", "'")
 
 
 def names_the_occasion(case: Case, message: str) -> bool:
-    keywords = case.keywords or occasions.OCCASIONS.get(
-        occasions.classify(case.request.reason), (case.request.reason,)
-    )
+    reason = case.request.reason
+    if reason is None:
+        return True  # a rewrite of a draft with no reason: the draft says what it is about
+    keywords = case.keywords or occasions.OCCASIONS.get(occasions.classify(reason), (reason,))
+    draft = case.request.draft
+    if draft and not any(_squeezed(keyword) in _squeezed(draft) for keyword in keywords):
+        return True  # the rewrite keeps the draft's words, and the draft had none of these
     text = _squeezed(message)
     return any(_squeezed(keyword) in text for keyword in keywords)
+
+
+# A name in a draft: a capitalised word that does not start a sentence ("Sorry, Jordan"), or
+# comes after a title ("Mrs. Lee"); a Korean name before 씨 or 님 ("수진 씨").
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+_SENTENCE_START = re.compile(r"(?:^|[.!?\n])\W*$")
+_AFTER_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Miss)\.?\s+$")
+_KOREAN_NAME = re.compile(r"([\uac00-\ud7a3]{2,4}) ?(?:씨|님)")
+_NOT_NAMES = frozenset(
+    {"I", "Mom", "Dad", "Mum", "God", "Mr", "Mrs", "Ms", "Dr", "Miss"}
+    | {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    | {"Happy", "Merry", "Dear", "Hi", "Hey", "Hello", "Thanks", "Thank", "Sorry"}
+)
+_KOREAN_TITLES = frozenset({"부장", "과장", "팀장", "차장", "대리", "사장", "선생", "고객", "교수"})
+
+
+def draft_names(draft: str) -> set[str]:
+    """The names a draft mentions, as far as a few patterns can tell."""
+    names = set()
+    for match in _CAPITALISED.finditer(draft):
+        before = draft[: match.start()]
+        if _AFTER_TITLE.search(before) or not _SENTENCE_START.search(before):
+            names.add(match.group(0))
+    names |= {m.group(1) for m in _KOREAN_NAME.finditer(draft)}
+    return names - _NOT_NAMES - _KOREAN_TITLES
+
+
+def keeps_names(request: MessageRequest, message: str) -> bool:
+    """A rewrite keeps every name its draft has (and the recipient's, if the draft has it),
+    and its numbers: times, dates and amounts are facts."""
+    if not request.draft:
+        return True
+    names = draft_names(request.draft) | set(re.findall(r"\d+", request.draft))
+    if request.name and _squeeze(request.name) in _squeeze(request.draft):
+        names.add(request.name)
+    text = _squeeze(message)
+    return all(_squeeze(name) in text for name in names)
+
+
+# Hard occasions (occasions.CALM) get a calm message: no exclamation marks, no emoji or
+# emoticons, nothing festive; an apology apologises (docs/api.md, "Hard occasions").
+_SORRY = re.compile(r"sorry|apolog|미안|죄송|용서", re.IGNORECASE)
+
+
+def calm(request: MessageRequest, message: str) -> bool:
+    occasion = occasions.classify(request.reason)
+    if occasion not in occasions.CALM:
+        return True
+    if occasions.LOUD.search(message):
+        return False
+    text = message.lower()
+    if occasion != "condolences" and any(w in text for w in occasions.OCCASIONS["condolences"]):
+        return False  # "sorry for your loss" is no apology for a missed party
+    return occasion != "apology" or bool(_SORRY.search(message))
 
 
 def no_other_season(request: MessageRequest, message: str) -> bool:
@@ -121,14 +187,27 @@ def no_other_season(request: MessageRequest, message: str) -> bool:
     return not occasions.foreign_seasons(occasions.classify(request.reason), message)
 
 
+# A rewrite's manner that names a speech level ("존댓말로", "반말로") sets it.
+_ASKS_POLITE = re.compile(r"존댓말|존대|높임|공손|정중|격식|polite|formal", re.IGNORECASE)
+_ASKS_BANMAL = re.compile(r"반말|편하게|casual", re.IGNORECASE)
+
+
 def korean_level(request: MessageRequest, message: str) -> bool:
     if _language(request) != "ko":
+        return True
+    if request.draft and request.manner:
+        levels = korean.sentence_levels(message)
+        if _ASKS_BANMAL.search(request.manner):
+            return "polite" not in levels
+        if _ASKS_POLITE.search(request.manner):
+            return "banmal" not in levels and "polite" in levels
+    if request.relation is None:
         return True
     return korean.level_fits(message, request.name, request.relation, request.manner)
 
 
 def korean_address(request: MessageRequest, message: str) -> bool:
-    if _language(request) != "ko":
+    if _language(request) != "ko" or request.relation is None:
         return True
     return korean.address_fits(message, request.name, request.relation, request.manner)
 
@@ -138,11 +217,13 @@ def echoes_nothing(request: MessageRequest, message: str) -> bool:
     gloss ("(새해 복 많이 받으세요)"), the speech level's name, or another person's example."""
     if _LABELS.search(message) or f"({request.relation})" in message:
         return False
+    if request.draft and _letters(message) == _letters(request.draft):
+        return False  # the draft back, not rewritten ("." added or not)
     if re.search(r"\((?:[^)]*(?:세요|받아|축하|Lunar New Year|harvest holiday)[^)]*)\)", message):
         return False
     if "반말" in message or "존댓말" in message:
         return False
-    relation = request.relation.strip()
+    relation = (request.relation or "").strip()
     if " " in relation and relation not in (request.name or "") and f"{relation}," in message:
         return False  # "최 과장님, 거래처 담당자, 감사 드립니다."
     # A bank example copied whole, when it was written for someone else ("Mom" is everyone's).
@@ -166,6 +247,8 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     "Korean speech level fits": lambda c, m: korean_level(c.request, m),
     "Korean address fits": lambda c, m: korean_address(c.request, m),
     "echoes none of the prompt": lambda c, m: echoes_nothing(c.request, m),
+    "keeps the draft's names and numbers": lambda c, m: keeps_names(c.request, m),
+    "calm for a hard occasion": lambda c, m: calm(c.request, m),
 }
 
 
