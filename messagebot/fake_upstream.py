@@ -23,13 +23,20 @@ A request picks its behaviour with a directive anywhere in its messages, for ins
   error_after=K             send an error payload inside the 200 stream after K pieces
   hang_after=K              stop sending after K pieces, keeping the connection open
   reply=KEY                 send the pieces registered under KEY (POST /_fake/replies) as
-                            registered; with split=, their text joined and cut that way
+                            registered; with split=, their text joined and cut that way. Keys
+                            registered with `variants` (a list of piece lists) send the k-th
+                            request with that key the variant k modulo their number
+  faulty=K                  the faults below only for the K-th request (from 0) of its tag, so
+                            that one of a request's n messages fails and the others do not
   lang=ko|en                the default text's language (default: ko if the prompt asks for Korean)
   tag=NAME                  a name to find the request by in GET /_fake/log
 
 Whatever the split, the pieces joined are the text (`pieces_for`). With delay > 0 each piece is
 written and flushed on its own after its pause, so that a reader gets each piece as a read of
 its own; with no delay, pieces follow each other at once and a reader gets several in one read.
+
+A request with a `seed` (one of the service's n messages) gets the default text's sentences in
+another order: seeds that follow each other give different texts.
 
 A path under /moved/ answers 307 with the same path without /moved (a base URL that redirects).
 """
@@ -172,6 +179,19 @@ def pieces_for(text: str, split: str = "word", chunks: int | None = None) -> lis
     return list(itertools.islice(itertools.cycle(pieces), chunks)) if pieces else []
 
 
+def reorder(text: str, seed: int) -> str:
+    """The sentences of `text` in the order `seed` picks: rotated by seed modulo their
+    number, reversed as well every other round (so 2 × sentences seeds in a row differ)."""
+    sentences = [s for s in re.findall(r".*?[.!?](?:\s+|$)", text) if s.strip()]
+    if not sentences:
+        return text
+    turn = seed % len(sentences)
+    ordered = sentences[turn:] + sentences[:turn]
+    if (seed // len(sentences)) % 2:
+        ordered.reverse()
+    return "".join(ordered)
+
+
 class FakeUpstream:
     def __init__(self, *, chunks: int = 12, delay: float = 0.0, split: str = "word") -> None:
         split_text("", split)  # refuses an unknown split now rather than on each request
@@ -180,6 +200,8 @@ class FakeUpstream:
         self.split = split
         self.records: deque[Record] = deque(maxlen=10_000)
         self.replies: dict[str, list[str]] = {}
+        self.variants: dict[str, list[list[str]]] = {}
+        self._nth: dict[str, int] = {}  # requests seen per reply key and per tag
         self._ids = itertools.count(1)
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -246,7 +268,11 @@ class FakeUpstream:
             await _send_json(writer, 200, [asdict(r) for r in self.records])
         elif method == "POST" and path == "/_fake/replies":
             data = json.loads(body)
-            self.replies[data["key"]] = list(data["chunks"])
+            if "variants" in data:
+                self.variants[data["key"]] = [list(v) for v in data["variants"]]
+                self._nth.pop(f"reply:{data['key']}", None)
+            else:
+                self.replies[data["key"]] = list(data["chunks"])
             await _send_json(writer, 200, {"ok": True})
         elif method == "POST" and path == "/_fake/reset":
             self.records.clear()
@@ -288,8 +314,12 @@ class FakeUpstream:
             record.outcome, record.ended = "error", time.monotonic()
             return True
 
+        nth = self._count(f"tag:{options.get('tag')}")
+        if "faulty" in options and options["faulty"] != str(nth):
+            for fault in ("drop_after", "garbage_after", "error_after", "hang_after"):
+                options.pop(fault, None)
         try:
-            pieces = self._pieces(options, messages)
+            pieces = self._pieces(options, messages, data.get("seed"))
             delay = float(options.get("delay", self.delay))
         except ValueError as error:  # a directive's typo: say so rather than drop the line
             await _send_json(
@@ -314,17 +344,29 @@ class FakeUpstream:
             if record.ended is None:
                 record.ended = time.monotonic()
 
-    def _pieces(self, options: dict[str, str], messages: list[Any]) -> list[str]:
+    def _count(self, key: str) -> int:
+        nth = self._nth.get(key, 0)
+        self._nth[key] = nth + 1
+        return nth
+
+    def _pieces(self, options: dict[str, str], messages: list[Any], seed: Any = None) -> list[str]:
         if "reply" in options:
-            pieces = self.replies.get(options["reply"], [])
+            variants = self.variants.get(options["reply"])
+            if variants:
+                pieces = variants[self._count(f"reply:{options['reply']}") % len(variants)]
+            else:
+                pieces = self.replies.get(options["reply"], [])
             if "split" in options:
                 pieces = split_text("".join(pieces), options["split"])
             return pieces
         prompt = json.dumps(messages, ensure_ascii=False)
         lang = options.get("lang") or ("ko" if "Korean" in prompt or "한국어" in prompt else "en")
         chunks = options.get("chunks", str(self.chunks))
+        text = TEXTS.get(lang, TEXTS["en"])
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            text = reorder(text, seed)
         return pieces_for(
-            TEXTS.get(lang, TEXTS["en"]),
+            text,
             options.get("split", self.split),
             None if chunks == "all" else int(chunks),
         )

@@ -39,6 +39,13 @@ def _max_length(value: Any) -> Any:
     return value
 
 
+def _count(value: Any) -> Any:
+    """`n`: a JSON integer only (not 2.5, "2" or true)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer from 1 to 5")
+    return value
+
+
 def _language(value: Any) -> Any:
     """A well-formed BCP 47 tag of at most 35 characters naming a language we know, in its
     conventional case; anything else is refused (it never reaches the prompt)."""
@@ -79,6 +86,9 @@ class MessageRequest(BaseModel):
             "A well-formed BCP 47 tag of at most 35 characters (ko, en-US, pt-BR, zh-Hant-TW) of "
             "a language we write in; default: detected from the fields, else Accept-Language."
         ),
+    )
+    n: Annotated[int, BeforeValidator(_count), Field(ge=1, le=5)] = Field(
+        1, description="How many different messages to write (1-5); each counts as one."
     )
 
 

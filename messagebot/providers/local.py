@@ -99,8 +99,10 @@ class Ending:
 
 
 class LocalGeneration:
-    def __init__(self, provider: LocalProvider, prompt: Prompt) -> None:
+    def __init__(self, provider: LocalProvider, prompt: Prompt, seed: int | None = None) -> None:
         self.usage: dict[str, Any] | None = None
+        #: Another sample than the default one (one of a request's n messages), or None.
+        self._seed = seed
         self._loop = asyncio.get_running_loop()
         self._items: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
         self._stop = threading.Event()
@@ -123,7 +125,7 @@ class LocalGeneration:
             if self._stop.is_set():
                 return  # the client left while this waited in the queue
             if prompt.check is None or prompt.candidates <= 1:
-                produced = last = self._generate(prompt, self._send)
+                produced = last = self._generate(prompt, self._send, self._seed)
             else:
                 best: list[str] = []
                 best_score = -1.0
@@ -134,6 +136,8 @@ class LocalGeneration:
                     pieces: list[str] = []
                     # llama-cpp-python seeds every call alike: a new seed for each new candidate.
                     seed = (self._provider.seed + written) % 2**32 if written else None
+                    if self._seed is not None:  # one of n: its own series of candidates
+                        seed = (self._seed * 97 + written) % 2**32
                     last = self._generate(prompt, pieces.append, seed)
                     produced += last
                     if self._stop.is_set():
@@ -172,7 +176,11 @@ class LocalGeneration:
             )
         else:
             stream = llama.create_chat_completion(
-                messages=prompt.messages, max_tokens=prompt.max_tokens, stream=True, **SAMPLING
+                messages=prompt.messages,
+                max_tokens=prompt.max_tokens,
+                stream=True,
+                seed=seed,
+                **SAMPLING,
             )
         ending = Ending(prompt.finish_after, prompt.max_chars)
         try:
@@ -269,7 +277,7 @@ class LocalProvider:
     def finished(self, _: object) -> None:
         self.pending -= 1
 
-    async def open(self, prompt: Prompt) -> LocalGeneration:
+    async def open(self, prompt: Prompt, seed: int | None = None) -> LocalGeneration:
         if self.pending >= self.settings.local_queue_size:
             # Each waiting generation takes a few seconds on this model.
             raise APIError(
@@ -278,4 +286,4 @@ class LocalProvider:
                 retry_after=max(1, 2 * self.pending),
             )
         self.pending += 1
-        return LocalGeneration(self, prompt)
+        return LocalGeneration(self, prompt, seed)

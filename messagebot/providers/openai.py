@@ -221,18 +221,19 @@ class OpenAIProvider:
             await self._client.close()
             self._client = None
 
-    async def open(self, prompt: Prompt) -> OpenAIGeneration:
+    async def open(self, prompt: Prompt, seed: int | None = None) -> OpenAIGeneration:
         if self._client is None:
             raise RuntimeError("OpenAIProvider.startup() was not awaited")
-        body = _dumps(
-            {
-                "model": self.model,
-                "messages": prompt.messages,
-                "max_tokens": prompt.max_tokens,
-                "stream": True,
-                "stream_options": {"include_usage": True},
-            }
-        ).encode()
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": prompt.messages,
+            "max_tokens": prompt.max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if seed is not None:
+            request["seed"] = seed  # each of a request's n messages is sampled on its own
+        body = _dumps(request).encode()
         attempt = 0
         while True:
             try:
