@@ -39,6 +39,10 @@ def _max_length(value: Any) -> Any:
     return value
 
 
+#: The most messages one request may ask for (`n`).
+MAX_N = 5
+
+
 def _count(value: Any) -> Any:
     """`n`: a JSON integer only (not 2.5, "2" or true)."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -87,7 +91,7 @@ class MessageRequest(BaseModel):
             "a language we write in; default: detected from the fields, else Accept-Language."
         ),
     )
-    n: Annotated[int, BeforeValidator(_count), Field(ge=1, le=5)] = Field(
+    n: Annotated[int, BeforeValidator(_count), Field(ge=1, le=MAX_N)] = Field(
         1, description="How many different messages to write (1-5); each counts as one."
     )
 
