@@ -100,7 +100,8 @@ async def test_each_index_adds_up_to_its_done_however_the_upstream_cuts_and_inte
         variants.append([text[a:b] for a, b in itertools.pairwise([0, *cuts, len(text)])])
     key = f"cuts-{next(_tags)}"
     await client.post(
-        fake.base_url.removesuffix("/v1") + "/_fake/replies", json={"key": key, "variants": variants}
+        fake.base_url.removesuffix("/v1") + "/_fake/replies",
+        json={"key": key, "variants": variants},
     )
     delay = data.draw(st.sampled_from(["0", "0.001", "0.003"]), label="delay")
     result = await stream(
