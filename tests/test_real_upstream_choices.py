@@ -1,0 +1,32 @@
+"""`n` = 2 through a real llama_cpp.server, which ignores `n` in a request (it writes one
+choice, index 0): each message is asked as a request of its own, with its own seed, and both
+arrive whole under their index, different (issue 25)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import httpx
+import pytest
+
+from .helpers import Server, stream
+from .test_real_upstream import BODY, bot, http, llama  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.slow
+
+
+async def test_n_through_the_real_server(bot: Server, http: httpx.AsyncClient) -> None:  # noqa: F811
+    result = await stream(
+        http, f"{bot.url}/v1/messages/stream", {**BODY, "max_length": 120, "n": 2}
+    )
+    assert result.status == 200, result.body
+    assert result.named("start")[0].data["n"] == 2
+    texts: dict[int, str] = defaultdict(str)
+    for event in result.named("delta"):
+        texts[event.data["index"]] += event.data["text"]
+    dones = {e.data["index"]: e.data for e in result.named("done")}
+    assert sorted(dones) == [0, 1], result.sequence
+    for index, done in dones.items():
+        assert done["message"] == texts[index] != ""
+        assert done["length"] == len(done["message"]) <= 120
+    assert dones[0]["message"] != dones[1]["message"]
