@@ -26,6 +26,13 @@ A request picks its behaviour with a directive anywhere in its messages, for ins
                             registered; with split=, their text joined and cut that way. Keys
                             registered with `variants` (a list of piece lists) send the k-th
                             request with that key the variant k modulo their number
+  n=honour                  write the request's `n` choices in one reply, as OpenAI does: the
+                            chunks of choice i (seed + i; the next variant) interleaved, each
+                            naming its `index`, each choice ending with its finish_reason;
+                            without it, the fake writes one choice whatever `n` says, as
+                            llama.cpp's server and Ollama do. Faults count pieces of the reply
+  interleave=K              with n=honour: the order of the choices' chunks drawn by a random
+                            generator seeded K (each choice's own order kept); else in turn
   faulty=K                  the faults below only for the K-th request (from 0) of its tag, so
                             that one of a request's n messages fails and the others do not
   lang=ko|en                the default text's language (default: ko if the prompt asks for Korean)
@@ -48,6 +55,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import re
 import time
 from collections import deque
@@ -92,6 +100,8 @@ class Record:
     messages: list[Any]
     headers: dict[str, str] = field(default_factory=dict)
     sent: int = 0
+    n: int = 1  # the choices asked for
+    choices: int = 1  # the choices written
     outcome: str = "open"  # open, completed, client_closed, dropped, hung, error
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
@@ -318,8 +328,18 @@ class FakeUpstream:
         if "faulty" in options and options["faulty"] != str(nth):
             for fault in ("drop_after", "garbage_after", "error_after", "hang_after"):
                 options.pop(fault, None)
+        asked = data.get("n", 1)
+        record.n = asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
         try:
-            pieces = self._pieces(options, messages, data.get("seed"))
+            seed = data.get("seed")
+            if options.get("n") == "honour" and record.n > 1:
+                record.choices = record.n
+                base = seed if isinstance(seed, int) else 0
+                each = [self._pieces(options, messages, base + i) for i in range(record.n)]
+                indexed = _interleave(each, options.get("interleave"))
+            else:
+                indexed = [(0, piece) for piece in self._pieces(options, messages, seed)]
+            pieces = [piece for _, piece in indexed]
             delay = float(options.get("delay", self.delay))
         except ValueError as error:  # a directive's typo: say so rather than drop the line
             await _send_json(
@@ -339,7 +359,7 @@ class FakeUpstream:
         )
         await writer.drain()
         try:
-            return await self._stream(record, options, pieces, delay, reader, writer)
+            return await self._stream(record, options, indexed, delay, reader, writer)
         finally:
             if record.ended is None:
                 record.ended = time.monotonic()
@@ -375,7 +395,7 @@ class FakeUpstream:
         self,
         record: Record,
         options: dict[str, str],
-        pieces: list[str],
+        indexed: list[tuple[int, str]],
         delay: float,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
@@ -398,8 +418,9 @@ class FakeUpstream:
         def event(body: dict[str, Any]) -> None:
             chunk(f"data: {json.dumps(body, ensure_ascii=False)}\n\n")
 
-        event(_chunk_body(record, {"role": "assistant", "content": ""}))
-        for index, piece in enumerate(pieces):
+        for choice in range(record.choices):
+            event(_chunk_body(record, {"role": "assistant", "content": ""}, index=choice))
+        for index, (choice, piece) in enumerate(indexed):
             faults = {
                 name
                 for name in ("drop_after", "garbage_after", "error_after", "hang_after")
@@ -425,10 +446,11 @@ class FakeUpstream:
             if await client_left(delay):
                 record.outcome = "client_closed"
                 return False
-            event(_chunk_body(record, {"content": piece}))
+            event(_chunk_body(record, {"content": piece}, index=choice))
             record.sent += 1
             await writer.drain()
-        event(_chunk_body(record, {}, finish_reason="stop"))
+        for choice in range(record.choices):
+            event(_chunk_body(record, {}, finish_reason="stop", index=choice))
         if "no_usage" not in options:
             prompt_tokens = sum(
                 len(str(m.get("content", "")).split())
@@ -444,8 +466,8 @@ class FakeUpstream:
                     "choices": [],
                     "usage": {
                         "prompt_tokens": prompt_tokens,
-                        "completion_tokens": len(pieces),
-                        "total_tokens": prompt_tokens + len(pieces),
+                        "completion_tokens": len(indexed),
+                        "total_tokens": prompt_tokens + len(indexed),
                     },
                 }
             )
@@ -456,15 +478,33 @@ class FakeUpstream:
         return True
 
 
+def _interleave(each: list[list[str]], seed: str | None) -> list[tuple[int, str]]:
+    """The choices' pieces as one series: in turn, or in an order drawn from `seed`; each
+    choice's own pieces stay in their order."""
+    queues = [deque(pieces) for pieces in each]
+    draw = random.Random(seed) if seed is not None else None
+    out: list[tuple[int, str]] = []
+    turn = 0
+    while any(queues):
+        ready = [i for i, q in enumerate(queues) if q]
+        if draw is not None:
+            index = draw.choice(ready)
+        else:
+            index = ready[turn % len(ready)]
+            turn += 1
+        out.append((index, queues[index].popleft()))
+    return out
+
+
 def _chunk_body(
-    record: Record, delta: dict[str, Any], finish_reason: str | None = None
+    record: Record, delta: dict[str, Any], finish_reason: str | None = None, index: int = 0
 ) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{record.id}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": record.model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        "choices": [{"index": index, "delta": delta, "finish_reason": finish_reason}],
     }
 
 

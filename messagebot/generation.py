@@ -414,6 +414,8 @@ class Choices:
         """Ask for all `n` at once; return once at least one was accepted (the others then
         end with their error at once); raise the first's APIError when none was."""
         self = cls(service, start, prompt, max_length)
+        if await self._begin_together():
+            return self
         opening = [
             asyncio.ensure_future(
                 service.open_stream(start, prompt, max_length, index, self._seed + index)
@@ -448,6 +450,35 @@ class Choices:
                     log.error("opening message %d failed", index, exc_info=error)
                 self._queue.put_nowait((index, 0, Failure(code, message, index)))
         return self
+
+    async def _begin_together(self) -> bool:
+        """All `n` from one upstream request, where the provider can (an OpenAI-compatible
+        upstream not yet known to ignore `n`); False to ask for each on its own."""
+        service, n = self._service, self.start.n
+        open_many = getattr(service.provider, "open_many", None)
+        if open_many is None:
+            return False
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(service.settings.first_token_timeout_s):
+                generations = await open_many(self._prompt, n, self._seed)
+        except (TimeoutError, APIError) as error:
+            code = error.code if isinstance(error, APIError) else ErrorCode.UPSTREAM_TIMEOUT
+            for _ in range(n):  # each message counts
+                await service.stats.record(service.provider.name, code)
+            if isinstance(error, APIError):
+                raise
+            raise APIError(ErrorCode.UPSTREAM_TIMEOUT) from None
+        if generations is None:
+            return False
+        assert len(generations) == n, "one generation per index"
+        for index, generation in enumerate(generations):
+            stream = MessageStream(
+                service, self.start, generation, self._max_length, started, index
+            )
+            self._pump(index, stream)
+        return True
 
     def _pump(self, index: int, stream: MessageStream) -> None:
         choice = self._choices[index]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -20,6 +21,14 @@ from .helpers import Server, StreamResult, fake_log, openai_env, running, stream
 
 BODY = {"relation": "wife", "reason": "birthday", "max_length": 1000}
 _tags = itertools.count()
+
+
+@pytest.fixture(scope="module")
+async def honouring(fake: FakeUpstream) -> AsyncIterator[Server]:
+    """A service of its own whose every request has the fake honour `n` (as OpenAI does),
+    so that it never learns that an upstream ignores `n`."""
+    async with running(openai_env(fake)) as served:
+        yield served
 
 
 def body(directive: str, **fields: Any) -> dict[str, Any]:
@@ -77,9 +86,15 @@ async def test_json_with_n_1_has_one_choice(server: Server, client: httpx.AsyncC
 )
 @given(data=st.data())
 async def test_each_index_adds_up_to_its_done_however_the_upstream_cuts_and_interleaves(
-    fake: FakeUpstream, server: Server, client: httpx.AsyncClient, data: st.DataObject
+    fake: FakeUpstream,
+    server: Server,
+    honouring: Server,
+    client: httpx.AsyncClient,
+    data: st.DataObject,
 ) -> None:
     n = data.draw(st.integers(1, 5), label="n")
+    # One reply with n choices interleaved (OpenAI), or one request per message (llama.cpp).
+    honour = data.draw(st.booleans(), label="honour")
     # Plain messages (nothing for the service to take off), all different; some may be the
     # start of another ("Hi Mina." and "Hi Mina. See you soon."), which must still arrive
     # whole, each under its own index.
@@ -104,9 +119,11 @@ async def test_each_index_adds_up_to_its_done_however_the_upstream_cuts_and_inte
         json={"key": key, "variants": variants},
     )
     delay = data.draw(st.sampled_from(["0", "0.001", "0.003"]), label="delay")
-    result = await stream(
-        client, f"{server.url}/v1/messages/stream", body(f"reply={key} delay={delay}", n=n)
-    )
+    directive = f"reply={key} delay={delay}"
+    if honour:
+        directive += f" n=honour interleave={data.draw(st.integers(0, 1000), label='order')}"
+    service = honouring if honour else server
+    result = await stream(client, f"{service.url}/v1/messages/stream", body(directive, n=n))
     assert result.status == 200, result.body
     assert result.events[0].event == "start" and result.events[0].data["n"] == n
     joined, endings = by_index(result)
@@ -247,3 +264,79 @@ async def test_n_streams_side_by_side_not_one_after_the_other(
     triple = loop.time() - begun
     assert one.named("done") and len(three.named("done")) == 3
     assert triple < 2 * single, (single, triple)
+
+
+async def test_an_upstream_that_honours_n_is_asked_once(
+    fake: FakeUpstream, honouring: Server, client: httpx.AsyncClient
+) -> None:
+    tag = f"honour-{next(_tags)}"
+    result = await stream(
+        client,
+        f"{honouring.url}/v1/messages/stream",
+        body(f"chunks=8 delay=0.01 n=honour tag={tag}", n=3),
+    )
+    joined, endings = by_index(result)
+    assert sorted(endings) == [0, 1, 2]
+    assert all(e["event"] == "done" and e["message"] == joined[i] for i, e in endings.items())
+    assert len({e["message"] for e in endings.values()}) == 3
+    records = await fake_log(client, fake.base_url, tag)
+    assert [(r["n"], r["choices"]) for r in records] == [(3, 3)]
+
+
+async def test_an_upstream_that_ignores_n_is_asked_for_the_rest_then_remembered(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    async with running(openai_env(fake)) as server:  # a service that knows nothing yet
+        for round_ in ("first", "then"):
+            tag = f"ignore-{round_}-{next(_tags)}"
+            response = await client.post(
+                f"{server.url}/v1/messages", json=body(f"chunks=all tag={tag}", n=3)
+            )
+            assert response.status_code == 200, response.text
+            assert len({c["message"] for c in response.json()["choices"]}) == 3
+            records = await fake_log(client, fake.base_url, tag)
+            asked = sorted((r["n"], r["choices"]) for r in records)
+            if round_ == "first":  # one request with n = 3, one choice back, two more asked
+                assert asked == [(1, 1), (1, 1), (3, 1)]
+            else:  # known now: one request per message from the start
+                assert asked == [(1, 1), (1, 1), (1, 1)]
+
+
+async def test_a_client_leaving_closes_the_one_reply_of_n(
+    fake: FakeUpstream, honouring: Server
+) -> None:
+    tag = f"leave-honour-{next(_tags)}"
+    async with (
+        httpx.AsyncClient(timeout=10) as own,
+        own.stream(
+            "POST",
+            f"{honouring.url}/v1/messages/stream",
+            json=body(f"chunks=300 delay=0.05 n=honour tag={tag}", n=3),
+        ) as response,
+    ):
+        async for line in response.aiter_lines():
+            if line.startswith("event: delta"):
+                break
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def closed() -> list[str] | None:
+            outcomes = [r["outcome"] for r in await fake_log(client, fake.base_url, tag)]
+            return outcomes if outcomes == ["client_closed"] else None
+
+        await wait_until(closed, within=5, what="the reply closed")
+
+
+async def test_a_reply_of_n_that_breaks_ends_each_unfinished_message(
+    honouring: Server, client: httpx.AsyncClient
+) -> None:
+    """One reply carries all n: when its connection drops, every message still being written
+    ends with its error (there is no other message to go on with)."""
+    result = await stream(
+        client,
+        f"{honouring.url}/v1/messages/stream",
+        body("chunks=12 delay=0.01 n=honour drop_after=5", n=3),
+    )
+    _, endings = by_index(result)
+    assert sorted(endings) == [0, 1, 2]
+    assert {e["event"] for e in endings.values()} == {"error"}
+    assert {e["code"] for e in endings.values()} == {"upstream_error"}

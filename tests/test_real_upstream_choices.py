@@ -1,6 +1,6 @@
 """`n` = 2 through a real llama_cpp.server, which ignores `n` in a request (it writes one
-choice, index 0): each message is asked as a request of its own, with its own seed, and both
-arrive whole under their index, different (issue 25)."""
+choice, index 0): the missing index is asked for on its own, with its own seed, both arrive
+whole under their index, different, and the service remembers (issue 25)."""
 
 from __future__ import annotations
 
@@ -30,3 +30,6 @@ async def test_n_through_the_real_server(bot: Server, http: httpx.AsyncClient) -
         assert done["message"] == texts[index] != ""
         assert done["length"] == len(done["message"]) <= 120
     assert dones[0]["message"] != dones[1]["message"]
+    # Asked with n = 2, it wrote index 0 only: index 1 was asked on its own, and the service
+    # now asks for each message on its own from the start.
+    assert bot.app.extensions["messagebot"].provider.honours_n is False
