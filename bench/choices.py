@@ -1,13 +1,15 @@
 """n = 3 against n = 1 through the fake upstream (issue 25): wall time per request and the
 service's CPU per request, in one run, side by side.
 
-    python bench/choices.py [--rounds 12] [--chunks 40] [--delay 0.02]
+    python bench/choices.py [--rounds 12] [--chunks 40] [--delay 0.02] [--honour]
 
-Starts the fake upstream (one request per message, as llama.cpp's server and Ollama answer)
-and `messagebot serve` as processes of their own, then streams `--rounds` requests of each kind,
-alternating, one at a time. Wall time is the client's, from the POST to the stream's end; CPU
-is the service process's user + system time (/proc, Linux) over each kind's requests. Goal:
-n = 3's wall time about n = 1's, its CPU at most 3×.
+Starts the fake upstream and `messagebot serve` as processes of their own. The fake writes one
+choice per request whatever `n` says, as llama.cpp's server and Ollama do (the service learns it
+on the warm-up request and asks for each message on its own from then on); with `--honour` it
+writes all `n` choices in one reply, interleaved, as OpenAI does. It then streams `--rounds`
+requests of each kind, alternating, one at a time. Wall time is the client's, from the POST to
+the stream's end; CPU is the service process's user + system time (/proc, Linux) over each
+kind's requests. Goal: n = 3's wall time about n = 1's, its CPU at most 3×.
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ async def wait_up(url: str) -> None:
             await asyncio.sleep(0.1)
 
 
-async def one(client: httpx.AsyncClient, url: str, n: int) -> float:
-    body = {"relation": "wife", "reason": "birthday", "max_length": 1000, "n": n}
+async def one(client: httpx.AsyncClient, url: str, n: int, honour: bool) -> float:
+    reason = "birthday [[fake n=honour]]" if honour else "birthday"
+    body = {"relation": "wife", "reason": reason, "max_length": 1000, "n": n}
     started = time.perf_counter()
     dones = 0
     async with client.stream("POST", url, json=body) as response:
@@ -95,15 +98,16 @@ async def run(args: argparse.Namespace) -> None:
         cpus: dict[int, float] = {1: 0.0, 3: 0.0}
         async with httpx.AsyncClient(timeout=60, trust_env=False) as client:
             for n in (1, 3):  # warm up: connections, imports, first prompt
-                await one(client, url, n)
+                await one(client, url, n, args.honour)
             for _ in range(args.rounds):
                 for n in (1, 3):
                     cpu = cpu_seconds(bot.pid)
-                    walls[n].append(await one(client, url, n))
+                    walls[n].append(await one(client, url, n, args.honour))
                     cpus[n] += cpu_seconds(bot.pid) - cpu
     wall1, wall3 = statistics.median(walls[1]), statistics.median(walls[3])
     cpu1, cpu3 = cpus[1] / args.rounds, cpus[3] / args.rounds
-    print(f"{args.rounds} rounds, {args.chunks} chunks × {args.delay} s per message")
+    mode = "one reply with n choices" if args.honour else "one request per message"
+    print(f"{args.rounds} rounds, {args.chunks} chunks × {args.delay} s per message, {mode}")
     print(
         f"wall per request, median: n=1 {wall1 * 1000:.0f} ms, n=3 {wall3 * 1000:.0f} ms, "
         f"ratio {wall3 / wall1:.2f} (goal ≈ 1)"
@@ -119,6 +123,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--chunks", type=int, default=40, help="pieces per message")
     parser.add_argument("--delay", type=float, default=0.02, help="seconds before each piece")
+    parser.add_argument(
+        "--honour", action="store_true", help="the fake honours n (one reply, as OpenAI)"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

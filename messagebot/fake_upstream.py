@@ -30,7 +30,8 @@ A request picks its behaviour with a directive anywhere in its messages, for ins
                             chunks of choice i (seed + i; the next variant) interleaved, each
                             naming its `index`, each choice ending with its finish_reason;
                             without it, the fake writes one choice whatever `n` says, as
-                            llama.cpp's server and Ollama do. Faults count pieces of the reply
+                            llama.cpp's server and Ollama do. Faults count pieces of the reply;
+                            each choice comes at the rate of one (delay / n before each piece)
   interleave=K              with n=honour: the order of the choices' chunks drawn by a random
                             generator seeded K (each choice's own order kept); else in turn
   faulty=K                  the faults below only for the K-th request (from 0) of its tag, so
@@ -340,7 +341,8 @@ class FakeUpstream:
             else:
                 indexed = [(0, piece) for piece in self._pieces(options, messages, seed)]
             pieces = [piece for _, piece in indexed]
-            delay = float(options.get("delay", self.delay))
+            # The choices are written at once, as a server batches them: each at the rate of one.
+            delay = float(options.get("delay", self.delay)) / record.choices
         except ValueError as error:  # a directive's typo: say so rather than drop the line
             await _send_json(
                 writer, 400, {"error": {"message": f"fake: {error}", "type": "fake", "code": None}}
