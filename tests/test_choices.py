@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
@@ -237,8 +238,26 @@ async def test_stats_and_metrics_count_messages(
     fake: FakeUpstream, client: httpx.AsyncClient
 ) -> None:
     async with running(openai_env(fake)) as server:
+
+        async def generated() -> float:
+            text = (await client.get(f"{server.url}/metrics")).text
+            found = re.search(
+                r'^messagebot_generations_total\{(?=[^}]*outcome="stop")(?=[^}]*provider="openai")'
+                r"[^}]*\} (\S+)$",
+                text,
+                re.M,
+            )
+            return float(found.group(1)) if found else 0.0
+
+        before = await generated()
         response = await client.post(f"{server.url}/v1/messages", json=body("chunks=all", n=3))
         assert response.status_code == 200
+
+        # The metrics are the process's (every app of the test run): count the difference.
+        async def three_more() -> bool:
+            return await generated() == before + 3
+
+        await wait_until(three_more, within=5, what="three generations in /metrics")
 
         async def counted() -> dict[str, Any] | None:
             stats = (await client.get(f"{server.url}/v1/stats")).json()
