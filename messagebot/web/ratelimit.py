@@ -96,7 +96,7 @@ class MemoryLimiter:
         tolerance = limit.tolerance_us - (cost - 1) * limit.interval_us
         if tat - now > tolerance:
             return _verdict(limit, False, tat - now - tolerance)
-        self._tats[key] = tat + cost * limit.interval_us
+        self._tats[key] = tat + cost * limit.interval_us  # a refund (cost < 0) moves it back
         if len(self._tats) > self._prune_at:  # forget clients whose budget is whole again
             self._tats = {k: v for k, v in self._tats.items() if v > now}
             self._prune_at = max(1024, 2 * len(self._tats))
@@ -105,7 +105,8 @@ class MemoryLimiter:
 
 # KEYS[1]: the client's TAT, in microseconds of Redis's clock. ARGV[1]: the interval,
 # ARGV[2]: the tolerance (RateLimit), ARGV[3]: how many messages the request writes (its `n`:
-# they pass together, as one request of that many intervals, or not at all). Returns
+# they pass together, as one request of that many intervals, or not at all; -1 gives one back).
+# Returns
 # {1, TAT - now} when the request may pass (and moves the TAT on), {0, microseconds until it
 # may} when not. The key expires when the TAT
 # is reached: from then on, a missing key and an old TAT mean the same.
@@ -122,6 +123,10 @@ if tat - now > tolerance then
     return {0, tat - now - tolerance}
 end
 tat = tat + cost * interval
+if tat <= now then
+    redis.call('DEL', KEYS[1])
+    return {1, 0}
+end
 redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
 return {1, tat - now}
 """
@@ -282,18 +287,34 @@ def init_app(app: Quart, settings: Settings) -> None:
             chosen, key = limit, KEY_PREFIX + client_identity()
         if chosen is None:
             return
-        cost = await _messages_asked()
-        if cost > chosen.count:  # it could never pass: say so, rather than "retry later"
-            raise APIError(
-                ErrorCode.INVALID_REQUEST,
-                fields={"n": f"must be at most {chosen.count}, the rate limit's whole budget"},
-            )
-        verdict = await limiter.hit(key, chosen, cost)
+        # One message first, before the body is read: a client over its budget hears 429
+        # without having to send the body (and the connection stays usable).
+        verdict = await limiter.hit(key, chosen)
         if verdict is None:
             return
         g.rate_limit = (chosen, verdict)
         if not verdict.allowed:
             retry_after = max(1, math.ceil(verdict.wait_us / 1_000_000))
+            raise APIError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
+        # Then the rest of its `n`, at once: each step is one atomic decision, so a burst never
+        # gets more than the budget through; a request whose rest does not fit gets its one
+        # back and is refused whole.
+        cost = await _messages_asked()
+        if cost == 1:
+            return
+        if cost > chosen.count:  # it could never pass: say so, rather than "retry later"
+            await limiter.hit(key, chosen, -1)
+            raise APIError(
+                ErrorCode.INVALID_REQUEST,
+                fields={"n": f"must be at most {chosen.count}, the rate limit's whole budget"},
+            )
+        rest = await limiter.hit(key, chosen, cost - 1)
+        if rest is None:
+            return
+        g.rate_limit = (chosen, rest)
+        if not rest.allowed:
+            await limiter.hit(key, chosen, -1)
+            retry_after = max(1, math.ceil(rest.wait_us / 1_000_000))
             raise APIError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
 
     @app.after_request
