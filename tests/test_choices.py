@@ -80,8 +80,7 @@ async def test_json_with_n_1_has_one_choice(server: Server, client: httpx.AsyncC
     ]
 
 
-@settings(
-    max_examples=25,
+@settings(  # as many examples as the profile says (conftest.py): 200 at a desk, 2,000 in CI
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
