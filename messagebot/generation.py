@@ -543,6 +543,8 @@ class Choices:
             if other.order >= choice.order or isinstance(other.ended, Failure):
                 continue
             if other.text.startswith(choice.text):
+                if other.done and choice.done and other.text != choice.text:
+                    continue  # both whole, one the start of the other: not the same
                 return other
             if choice.text.startswith(other.text) and other.done is None:
                 return other

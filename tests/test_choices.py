@@ -358,3 +358,19 @@ async def test_a_reply_of_n_that_breaks_ends_each_unfinished_message(
     assert sorted(endings) == [0, 1, 2]
     assert {e["event"] for e in endings.values()} == {"error"}
     assert {e["code"] for e in endings.values()} == {"upstream_error"}
+
+
+@pytest.mark.parametrize("variants", [[["Hi.", " Hi."], ["Hi."]], [["Hi."], ["Hi.", " Hi."]]])
+async def test_a_message_that_is_the_start_of_another_is_not_a_duplicate(
+    fake: FakeUpstream, server: Server, client: httpx.AsyncClient, variants: list[list[str]]
+) -> None:
+    """Found by the property above (2,000 examples): "Hi." and "Hi. Hi." are two messages."""
+    key = f"prefix-{next(_tags)}"
+    await client.post(
+        fake.base_url.removesuffix("/v1") + "/_fake/replies",
+        json={"key": key, "variants": variants},
+    )
+    result = await stream(client, f"{server.url}/v1/messages/stream", body(f"reply={key}", n=2))
+    joined, endings = by_index(result)
+    assert sorted(e["message"] for e in endings.values()) == ["Hi.", "Hi. Hi."], endings
+    assert all(joined[i] == e["message"] for i, e in endings.items())
