@@ -43,8 +43,8 @@ Whatever the split, the pieces joined are the text (`pieces_for`). With delay > 
 written and flushed on its own after its pause, so that a reader gets each piece as a read of
 its own; with no delay, pieces follow each other at once and a reader gets several in one read.
 
-A request with a `seed` (one of the service's n messages) gets the default text's sentences in
-another order: seeds that follow each other give different texts.
+A request with a `seed` (one of the service's n messages) gets the default text's sentences
+rotated by the seed: up to 4 seeds in a row (5 in Korean) give texts that begin differently.
 
 A path under /moved/ answers 307 with the same path without /moved (a base URL that redirects).
 """
@@ -191,16 +191,13 @@ def pieces_for(text: str, split: str = "word", chunks: int | None = None) -> lis
 
 
 def reorder(text: str, seed: int) -> str:
-    """The sentences of `text` in the order `seed` picks: rotated by seed modulo their
-    number, reversed as well every other round (so 2 × sentences seeds in a row differ)."""
+    """The sentences of `text` rotated by `seed` modulo their number: as many seeds in a row
+    as there are sentences (4 in English, 5 in Korean) begin differently."""
     sentences = [s for s in re.findall(r".*?[.!?](?:\s+|$)", text) if s.strip()]
     if not sentences:
         return text
     turn = seed % len(sentences)
-    ordered = sentences[turn:] + sentences[:turn]
-    if (seed // len(sentences)) % 2:
-        ordered.reverse()
-    return "".join(ordered)
+    return "".join(sentences[turn:] + sentences[:turn])
 
 
 class FakeUpstream:
