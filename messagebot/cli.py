@@ -68,7 +68,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _write(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
-    from .generation import Delta, Done, Failure, GenerationService
+    from .generation import Choices, Delta, Done, Failure, GenerationService
     from .providers import make_provider
     from .request import resolve_language, validate_fields
     from .stats import MemoryStats
@@ -83,6 +83,7 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
             ("draft", args.draft),
             ("max_length", args.max_length),
             ("language", args.language),
+            ("n", args.n),
         )
         if value is not None
     }
@@ -95,6 +96,8 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
             stream = await GenerationService(provider, settings, MemoryStats()).begin(
                 request, resolve_language(request, None)
             )
+            if isinstance(stream, Choices):
+                return await _print_choices(stream)
             async for item in stream.events():
                 if isinstance(item, Delta):
                     sys.stdout.write(item.text)
@@ -114,6 +117,22 @@ def _write(args: argparse.Namespace, settings: Settings) -> int:
             await provider.shutdown()
 
     return asyncio.run(run())
+
+
+async def _print_choices(choices: Any) -> int:
+    """`-n` > 1: each message once written, numbered by its index (1, 2, 3), in that order."""
+    from .generation import Done
+
+    status = 0
+    for outcome in await choices.results():
+        number = outcome.index + 1
+        if isinstance(outcome, Done):
+            sys.stdout.write(f"{number}. {outcome.message}\n\n")
+        else:
+            print(f"{number}. error: {outcome.code}: {outcome.message}", file=sys.stderr)
+            status = 1
+    sys.stdout.flush()
+    return status
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -186,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     write.add_argument("--max-length", type=int, dest="max_length", help="most characters")
     write.add_argument("--language", help="BCP 47 tag (ko, en, ja…); default: detected")
+    write.add_argument(
+        "-n", type=int, dest="n", help="how many different messages (1-5), printed numbered"
+    )
     evaluate = commands.add_parser(
         "eval", help="run the evaluation set against the configured provider"
     )

@@ -23,13 +23,28 @@ A request picks its behaviour with a directive anywhere in its messages, for ins
   error_after=K             send an error payload inside the 200 stream after K pieces
   hang_after=K              stop sending after K pieces, keeping the connection open
   reply=KEY                 send the pieces registered under KEY (POST /_fake/replies) as
-                            registered; with split=, their text joined and cut that way
+                            registered; with split=, their text joined and cut that way. Keys
+                            registered with `variants` (a list of piece lists) send the k-th
+                            request with that key the variant k modulo their number
+  n=honour                  write the request's `n` choices in one reply, as OpenAI does: the
+                            chunks of choice i (seed + i; the next variant) interleaved, each
+                            naming its `index`, each choice ending with its finish_reason;
+                            without it, the fake writes one choice whatever `n` says, as
+                            llama.cpp's server and Ollama do. Faults count pieces of the reply;
+                            each choice comes at the rate of one (delay / n before each piece)
+  interleave=K              with n=honour: the order of the choices' chunks drawn by a random
+                            generator seeded K (each choice's own order kept); else in turn
+  faulty=K                  the faults below only for the K-th request (from 0) of its tag, so
+                            that one of a request's n messages fails and the others do not
   lang=ko|en                the default text's language (default: ko if the prompt asks for Korean)
   tag=NAME                  a name to find the request by in GET /_fake/log
 
 Whatever the split, the pieces joined are the text (`pieces_for`). With delay > 0 each piece is
 written and flushed on its own after its pause, so that a reader gets each piece as a read of
 its own; with no delay, pieces follow each other at once and a reader gets several in one read.
+
+A request with a `seed` (one of the service's n messages) gets the default text's sentences
+rotated by the seed: up to 4 seeds in a row (5 in Korean) give texts that begin differently.
 
 A path under /moved/ answers 307 with the same path without /moved (a base URL that redirects).
 """
@@ -41,6 +56,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import re
 import time
 from collections import deque
@@ -85,6 +101,8 @@ class Record:
     messages: list[Any]
     headers: dict[str, str] = field(default_factory=dict)
     sent: int = 0
+    n: int = 1  # the choices asked for
+    choices: int = 1  # the choices written
     outcome: str = "open"  # open, completed, client_closed, dropped, hung, error
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
@@ -172,6 +190,16 @@ def pieces_for(text: str, split: str = "word", chunks: int | None = None) -> lis
     return list(itertools.islice(itertools.cycle(pieces), chunks)) if pieces else []
 
 
+def reorder(text: str, seed: int) -> str:
+    """The sentences of `text` rotated by `seed` modulo their number: as many seeds in a row
+    as there are sentences (4 in English, 5 in Korean) begin differently."""
+    sentences = [s for s in re.findall(r".*?[.!?](?:\s+|$)", text) if s.strip()]
+    if not sentences:
+        return text
+    turn = seed % len(sentences)
+    return "".join(sentences[turn:] + sentences[:turn])
+
+
 class FakeUpstream:
     def __init__(self, *, chunks: int = 12, delay: float = 0.0, split: str = "word") -> None:
         split_text("", split)  # refuses an unknown split now rather than on each request
@@ -180,6 +208,8 @@ class FakeUpstream:
         self.split = split
         self.records: deque[Record] = deque(maxlen=10_000)
         self.replies: dict[str, list[str]] = {}
+        self.variants: dict[str, list[list[str]]] = {}
+        self._nth: dict[str, int] = {}  # requests seen per reply key and per tag
         self._ids = itertools.count(1)
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -246,7 +276,11 @@ class FakeUpstream:
             await _send_json(writer, 200, [asdict(r) for r in self.records])
         elif method == "POST" and path == "/_fake/replies":
             data = json.loads(body)
-            self.replies[data["key"]] = list(data["chunks"])
+            if "variants" in data:
+                self.variants[data["key"]] = [list(v) for v in data["variants"]]
+                self._nth.pop(f"reply:{data['key']}", None)
+            else:
+                self.replies[data["key"]] = list(data["chunks"])
             await _send_json(writer, 200, {"ok": True})
         elif method == "POST" and path == "/_fake/reset":
             self.records.clear()
@@ -288,9 +322,24 @@ class FakeUpstream:
             record.outcome, record.ended = "error", time.monotonic()
             return True
 
+        nth = self._count(f"tag:{options.get('tag')}")
+        if "faulty" in options and options["faulty"] != str(nth):
+            for fault in ("drop_after", "garbage_after", "error_after", "hang_after"):
+                options.pop(fault, None)
+        asked = data.get("n", 1)
+        record.n = asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
         try:
-            pieces = self._pieces(options, messages)
-            delay = float(options.get("delay", self.delay))
+            seed = data.get("seed")
+            if options.get("n") == "honour" and record.n > 1:
+                record.choices = record.n
+                base = seed if isinstance(seed, int) else 0
+                each = [self._pieces(options, messages, base + i) for i in range(record.n)]
+                indexed = _interleave(each, options.get("interleave"))
+            else:
+                indexed = [(0, piece) for piece in self._pieces(options, messages, seed)]
+            pieces = [piece for _, piece in indexed]
+            # The choices are written at once, as a server batches them: each at the rate of one.
+            delay = float(options.get("delay", self.delay)) / record.choices
         except ValueError as error:  # a directive's typo: say so rather than drop the line
             await _send_json(
                 writer, 400, {"error": {"message": f"fake: {error}", "type": "fake", "code": None}}
@@ -309,22 +358,34 @@ class FakeUpstream:
         )
         await writer.drain()
         try:
-            return await self._stream(record, options, pieces, delay, reader, writer)
+            return await self._stream(record, options, indexed, delay, reader, writer)
         finally:
             if record.ended is None:
                 record.ended = time.monotonic()
 
-    def _pieces(self, options: dict[str, str], messages: list[Any]) -> list[str]:
+    def _count(self, key: str) -> int:
+        nth = self._nth.get(key, 0)
+        self._nth[key] = nth + 1
+        return nth
+
+    def _pieces(self, options: dict[str, str], messages: list[Any], seed: Any = None) -> list[str]:
         if "reply" in options:
-            pieces = self.replies.get(options["reply"], [])
+            variants = self.variants.get(options["reply"])
+            if variants:
+                pieces = variants[self._count(f"reply:{options['reply']}") % len(variants)]
+            else:
+                pieces = self.replies.get(options["reply"], [])
             if "split" in options:
                 pieces = split_text("".join(pieces), options["split"])
             return pieces
         prompt = json.dumps(messages, ensure_ascii=False)
         lang = options.get("lang") or ("ko" if "Korean" in prompt or "한국어" in prompt else "en")
         chunks = options.get("chunks", str(self.chunks))
+        text = TEXTS.get(lang, TEXTS["en"])
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            text = reorder(text, seed)
         return pieces_for(
-            TEXTS.get(lang, TEXTS["en"]),
+            text,
             options.get("split", self.split),
             None if chunks == "all" else int(chunks),
         )
@@ -333,7 +394,7 @@ class FakeUpstream:
         self,
         record: Record,
         options: dict[str, str],
-        pieces: list[str],
+        indexed: list[tuple[int, str]],
         delay: float,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
@@ -356,8 +417,9 @@ class FakeUpstream:
         def event(body: dict[str, Any]) -> None:
             chunk(f"data: {json.dumps(body, ensure_ascii=False)}\n\n")
 
-        event(_chunk_body(record, {"role": "assistant", "content": ""}))
-        for index, piece in enumerate(pieces):
+        for choice in range(record.choices):
+            event(_chunk_body(record, {"role": "assistant", "content": ""}, index=choice))
+        for index, (choice, piece) in enumerate(indexed):
             faults = {
                 name
                 for name in ("drop_after", "garbage_after", "error_after", "hang_after")
@@ -383,10 +445,11 @@ class FakeUpstream:
             if await client_left(delay):
                 record.outcome = "client_closed"
                 return False
-            event(_chunk_body(record, {"content": piece}))
+            event(_chunk_body(record, {"content": piece}, index=choice))
             record.sent += 1
             await writer.drain()
-        event(_chunk_body(record, {}, finish_reason="stop"))
+        for choice in range(record.choices):
+            event(_chunk_body(record, {}, finish_reason="stop", index=choice))
         if "no_usage" not in options:
             prompt_tokens = sum(
                 len(str(m.get("content", "")).split())
@@ -402,8 +465,8 @@ class FakeUpstream:
                     "choices": [],
                     "usage": {
                         "prompt_tokens": prompt_tokens,
-                        "completion_tokens": len(pieces),
-                        "total_tokens": prompt_tokens + len(pieces),
+                        "completion_tokens": len(indexed),
+                        "total_tokens": prompt_tokens + len(indexed),
                     },
                 }
             )
@@ -414,15 +477,33 @@ class FakeUpstream:
         return True
 
 
+def _interleave(each: list[list[str]], seed: str | None) -> list[tuple[int, str]]:
+    """The choices' pieces as one series: in turn, or in an order drawn from `seed`; each
+    choice's own pieces stay in their order."""
+    queues = [deque(pieces) for pieces in each]
+    draw = random.Random(seed) if seed is not None else None
+    out: list[tuple[int, str]] = []
+    turn = 0
+    while any(queues):
+        ready = [i for i, q in enumerate(queues) if q]
+        if draw is not None:
+            index = draw.choice(ready)
+        else:
+            index = ready[turn % len(ready)]
+            turn += 1
+        out.append((index, queues[index].popleft()))
+    return out
+
+
 def _chunk_body(
-    record: Record, delta: dict[str, Any], finish_reason: str | None = None
+    record: Record, delta: dict[str, Any], finish_reason: str | None = None, index: int = 0
 ) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{record.id}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": record.model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        "choices": [{"index": index, "delta": delta, "finish_reason": finish_reason}],
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 from collections import deque
@@ -23,7 +24,7 @@ from .providers import Generation, Provider
 from .request import MessageRequest
 from .stats import Stats
 from .text.pipeline import MessageText
-from .text.prompts import build_prompt
+from .text.prompts import Prompt, build_prompt
 
 log = logging.getLogger("messagebot.generation")
 
@@ -34,11 +35,13 @@ class Start:
     model: str
     provider: str
     language: str
+    n: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Delta:
     text: str
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +51,14 @@ class Done:
     length: int
     finish_reason: str
     usage: dict[str, Any] | None
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Failure:
     code: ErrorCode
     message: str
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,29 +102,50 @@ class GenerationService:
                 Failure(ErrorCode.SERVER_SHUTDOWN, ErrorCode.SERVER_SHUTDOWN.default_message)
             )
 
-    async def begin(self, request: MessageRequest, language: str) -> MessageStream:
-        """Return once the provider accepted the request; raise APIError (no stream) if not."""
+    async def begin(self, request: MessageRequest, language: str) -> MessageStream | Choices:
+        """Return once the provider accepted the request; raise APIError (no stream) if not.
+
+        With `n` > 1, the messages are asked for side by side (`Choices`), each as a request
+        of its own with its own seed: llama.cpp's server and Ollama ignore an `n` in the
+        request, and separate requests cost an `n` = 1 request's wall time on every upstream
+        (bench/choices.py)."""
         if self.shutting_down:
             raise APIError(ErrorCode.SERVER_SHUTDOWN, retry_after=5)
         prompt = build_prompt(request, language, self.provider.prompt_style)
+        start = Start(
+            id=f"msg_{secrets.token_urlsafe(12)}",
+            model=self.provider.model,
+            provider=self.provider.name,
+            language=language,
+            n=request.n,
+        )
+        if request.n == 1:
+            return await self.open_stream(start, prompt, request.max_length)
+        return await Choices.begin(self, start, prompt, request.max_length)
+
+    async def open_stream(
+        self,
+        start: Start,
+        prompt: Prompt,
+        max_length: int,
+        index: int = 0,
+        seed: int | None = None,
+    ) -> MessageStream:
+        """One message: return once the provider accepted it; raise APIError if not."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
             async with asyncio.timeout(self.settings.first_token_timeout_s):
-                generation = await self.provider.open(prompt)
+                generation = await (
+                    self.provider.open(prompt) if seed is None else self.provider.open(prompt, seed)
+                )
         except TimeoutError:
             await self.stats.record(self.provider.name, ErrorCode.UPSTREAM_TIMEOUT)
             raise APIError(ErrorCode.UPSTREAM_TIMEOUT) from None
         except APIError as error:
             await self.stats.record(self.provider.name, error.code)
             raise
-        start = Start(
-            id=f"msg_{secrets.token_urlsafe(12)}",
-            model=self.provider.model,
-            provider=self.provider.name,
-            language=language,
-        )
-        return MessageStream(self, start, generation, request.max_length, started)
+        return MessageStream(self, start, generation, max_length, started, index)
 
 
 # The flush interval per open stream: 200 streams give 50 ms, 20 streams 5 ms (less than the
@@ -158,8 +184,10 @@ class MessageStream:
         generation: Generation,
         max_length: int,
         started: float,
+        index: int = 0,
     ) -> None:
         self.start = start
+        self.index = index
         self._service = service
         self._generation = generation
         self._text = MessageText(max_length)
@@ -219,7 +247,7 @@ class MessageStream:
     def _emit(self, text: str, parts: list[str]) -> None:
         if text:
             parts.append(text)
-            self._put(Delta(text))
+            self._put(Delta(text, self.index))
 
     async def _read(self, pieces: AsyncIterator[str]) -> Done | Failure:
         """Pass the pieces on as deltas, within the deadlines and the length limit."""
@@ -245,12 +273,15 @@ class MessageStream:
                 "The model did not start writing in time."
                 if first
                 else "The message took too long to write.",
+                self.index,
             )
         except APIError as error:
-            return Failure(error.code, error.message)
+            return Failure(error.code, error.message, self.index)
         except Exception:
             log.exception("generation failed")
-            return Failure(ErrorCode.UPSTREAM_ERROR, "The message could not be written.")
+            return Failure(
+                ErrorCode.UPSTREAM_ERROR, "The message could not be written.", self.index
+            )
         message = "".join(parts)
         if not message:
             # SPEC: a message with no text is not a message ([DONE] at once, or a reply that
@@ -262,6 +293,7 @@ class MessageStream:
             len(message),
             "length" if self._text.cut else "stop",
             self._generation.usage,
+            self.index,
         )
 
     async def events(
@@ -302,7 +334,7 @@ class MessageStream:
                     texts = [item.text]
                     while items and isinstance(items[0], Delta):
                         texts.append(items.popleft().text)  # type: ignore[union-attr]
-                    item = Delta("".join(texts))
+                    item = Delta("".join(texts), item.index)
                 self._sent_at = loop.time()
                 yield item
                 if not isinstance(item, Delta):
@@ -317,7 +349,7 @@ class MessageStream:
         """End the stream with `failure` and stop the generation."""
         if not self._task.done():
             self._interrupted = failure.code
-            self._put(failure)
+            self._put(dataclasses.replace(failure, index=self.index))
             self._task.cancel()
 
     async def aclose(self) -> None:
@@ -333,3 +365,289 @@ class MessageStream:
             if isinstance(item, Done | Failure):
                 return item
         raise RuntimeError("generation ended without an outcome")
+
+
+#: How many times one index of `n` is asked again when it came back the same text as another.
+MAX_DUPLICATE_RETRIES = 2
+
+
+class _Choice:
+    """What `Choices` knows of one index: its text so far (sent or held back), how much of it
+    has gone out, and how it ended."""
+
+    __slots__ = ("done", "ended", "generation", "order", "retries", "sent", "stream", "text")
+
+    def __init__(self, order: int) -> None:
+        self.generation = 0  # bumped when the index is asked again: older events are stale
+        self.order = order  # a later order gives way to an earlier one when they are alike
+        self.text = ""
+        self.sent = 0
+        self.done: Done | None = None  # its Done, once written (sent, or held back)
+        self.ended: Done | Failure | None = None  # what the client was told last
+        self.retries = 0
+        self.stream: MessageStream | None = None
+
+
+class Choices:
+    """A request's `n` messages written side by side, one `MessageStream` each, read as one
+    series of events that name their index (docs/api.md, "The stream").
+
+    The messages are never the same text twice. While one message's text could still turn out
+    the same as another's (one is a prefix of the other), the later one (by `order`) is held
+    back; once they differ it goes out. One that ends the same as another is discarded, never
+    shown, and asked again with another seed, up to MAX_DUPLICATE_RETRIES times; then that
+    index ends with an `upstream_error`. So each index's deltas still add up to its `done`."""
+
+    def __init__(self, service: GenerationService, start: Start, prompt: Prompt, max_length: int):
+        self.start = start
+        self._service = service
+        self._prompt = prompt
+        self._max_length = max_length
+        # The embedded model is reproducible with MESSAGEBOT_LOCAL_SEED: message i starts from
+        # it + i. Otherwise every request draws its own, so "Write another" asks anew.
+        fixed = service.settings.local_seed if service.provider.name == "local" else None
+        self._seed = secrets.randbelow(2**30) if fixed is None else fixed
+        self._next_seed = self._seed + start.n
+        self._choices = [_Choice(i) for i in range(start.n)]
+        self._next_order = start.n
+        self._queue: asyncio.Queue[tuple[int, int, Event]] = asyncio.Queue()
+        self._pumps: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @classmethod
+    async def begin(
+        cls, service: GenerationService, start: Start, prompt: Prompt, max_length: int
+    ) -> Choices:
+        """Ask for all `n` at once; return once at least one was accepted (the others then
+        end with their error at once); raise the first's APIError when none was."""
+        self = cls(service, start, prompt, max_length)
+        if await self._begin_together():
+            return self
+        opening = [
+            asyncio.ensure_future(
+                service.open_stream(start, prompt, max_length, index, self._seed + index)
+            )
+            for index in range(start.n)
+        ]
+        try:
+            await asyncio.wait(opening)
+        except BaseException:  # the client left while we waited: close what was opened
+            for task in opening:
+                task.cancel()
+            await asyncio.wait(opening)
+            for task in opening:
+                if not task.cancelled() and task.exception() is None:
+                    await task.result().aclose()
+            raise
+        errors = [task.exception() for task in opening]
+        if all(errors):
+            first = errors[0]
+            assert first is not None
+            raise first
+        for index, (task, error) in enumerate(zip(opening, errors, strict=True)):
+            if error is None:
+                self._pump(index, task.result())
+            else:
+                code, message = (
+                    (error.code, error.message)
+                    if isinstance(error, APIError)
+                    else (ErrorCode.UPSTREAM_ERROR, "The message could not be written.")
+                )
+                if not isinstance(error, APIError):
+                    log.error("opening message %d failed", index, exc_info=error)
+                self._queue.put_nowait((index, 0, Failure(code, message, index)))
+        return self
+
+    async def _begin_together(self) -> bool:
+        """All `n` from one upstream request, where the provider can (an OpenAI-compatible
+        upstream not yet known to ignore `n`); False to ask for each on its own."""
+        service, n = self._service, self.start.n
+        open_many = getattr(service.provider, "open_many", None)
+        if open_many is None:
+            return False
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(service.settings.first_token_timeout_s):
+                generations = await open_many(self._prompt, n, self._seed)
+        except (TimeoutError, APIError) as error:
+            code = error.code if isinstance(error, APIError) else ErrorCode.UPSTREAM_TIMEOUT
+            for _ in range(n):  # each message counts
+                await service.stats.record(service.provider.name, code)
+            if isinstance(error, APIError):
+                raise
+            raise APIError(ErrorCode.UPSTREAM_TIMEOUT) from None
+        if generations is None:
+            return False
+        assert len(generations) == n, "one generation per index"
+        for index, generation in enumerate(generations):
+            stream = MessageStream(
+                service, self.start, generation, self._max_length, started, index
+            )
+            self._pump(index, stream)
+        return True
+
+    def _pump(self, index: int, stream: MessageStream) -> None:
+        choice = self._choices[index]
+        choice.stream = stream
+        generation = choice.generation
+
+        async def pump() -> None:
+            async for item in stream.events():
+                if isinstance(item, Delta | Done | Failure):
+                    self._queue.put_nowait((index, generation, item))
+
+        task = asyncio.ensure_future(pump())
+        self._pumps.add(task)
+        task.add_done_callback(self._pumps.discard)
+
+    def _ask_again(self, index: int) -> Failure | None:
+        """Discard index's message (it came out the same as another) and ask for another;
+        a Failure once it has been asked MAX_DUPLICATE_RETRIES times."""
+        choice = self._choices[index]
+        if choice.retries >= MAX_DUPLICATE_RETRIES:
+            log.warning(
+                "message %d of %d: the same text again after %d tries",
+                index,
+                self.start.n,
+                choice.retries + 1,
+            )
+            return Failure(
+                ErrorCode.UPSTREAM_ERROR,
+                "The model wrote the same message as another one of this request.",
+                index,
+            )
+        choice.retries += 1
+        choice.generation += 1
+        choice.order, self._next_order = self._next_order, self._next_order + 1
+        choice.text, choice.sent, choice.done = "", 0, None
+        seed, self._next_seed = self._next_seed, self._next_seed + 1
+        generation = choice.generation
+
+        async def reopen() -> None:
+            try:
+                stream = await self._service.open_stream(
+                    self.start, self._prompt, self._max_length, index, seed
+                )
+            except APIError as error:
+                self._queue.put_nowait(
+                    (index, generation, Failure(error.code, error.message, index))
+                )
+                return
+            if self._closed:
+                await stream.aclose()
+                return
+            self._pump(index, stream)
+
+        task = asyncio.ensure_future(reopen())
+        self._pumps.add(task)
+        task.add_done_callback(self._pumps.discard)
+        return None
+
+    def _alike(self, choice: _Choice) -> _Choice | None:
+        """An earlier message that this one could still turn out the same as, if any."""
+        for other in self._choices:
+            if other.order >= choice.order or isinstance(other.ended, Failure):
+                continue
+            if other.text.startswith(choice.text):
+                if other.done and choice.done and other.text != choice.text:
+                    continue  # both whole, one the start of the other: not the same
+                return other
+            if choice.text.startswith(other.text) and other.done is None:
+                return other
+        return None
+
+    def _release(self) -> list[Event]:
+        """What can go out now: text no longer alike any other's, ends no longer pending."""
+        out: list[Event] = []
+        for index, choice in sorted(enumerate(self._choices), key=lambda pair: pair[1].order):
+            if choice.ended is not None:
+                continue
+            other = self._alike(choice)
+            if other is None:
+                if len(choice.text) > choice.sent:
+                    out.append(Delta(choice.text[choice.sent :], index))
+                    choice.sent = len(choice.text)
+                if choice.done is not None:
+                    choice.ended = choice.done
+                    out.append(choice.done)
+            elif choice.done is not None and other.done is not None:
+                assert other.text == choice.text, "alike and both done means the same"
+                failure = self._ask_again(index)
+                if failure is not None:
+                    choice.ended = failure
+                    out.append(failure)
+        return out
+
+    def _take(self, index: int, generation: int, item: Event) -> list[Event]:
+        choice = self._choices[index]
+        if generation != choice.generation or choice.ended is not None:
+            return []  # from a message that was discarded
+        if isinstance(item, Delta):
+            choice.text += item.text
+        elif isinstance(item, Done):
+            assert item.message == choice.text, "a message's deltas add up to its done"
+            choice.done = item
+        else:
+            choice.ended = item
+            return [item, *self._release()]  # one that was alike it need not wait any more
+        return self._release()
+
+    async def events(
+        self, heartbeat: float | None = None, coalesce: bool = False
+    ) -> AsyncIterator[Event | Heartbeat]:
+        """Every index's events (deltas, then its `Done` or `Failure`), with a `Heartbeat` in
+        every silence, until each index has ended."""
+        del coalesce  # each message's own stream merges what is ready together
+        try:
+            while any(choice.ended is None for choice in self._choices):
+                try:
+                    async with asyncio.timeout(heartbeat):
+                        index, generation, item = await self._queue.get()
+                except TimeoutError:
+                    yield HEARTBEAT
+                    continue
+                for event in self._take(index, generation, item):
+                    yield event
+        finally:
+            await self.aclose()
+
+    async def results(self) -> list[Done | Failure]:
+        """Wait for every message (the JSON endpoint), in index order."""
+        async for _ in self.events():
+            pass
+        ended = [choice.ended for choice in self._choices]
+        assert all(ended), "every index ends"
+        return ended  # type: ignore[return-value]
+
+    async def result(self) -> Done | Failure:
+        """The first message (for callers that take one)."""
+        return (await self.results())[0]
+
+    async def aclose(self) -> None:
+        """Stop every message's generation now (and their upstream requests)."""
+        self._closed = True
+        pumps = list(self._pumps)
+        for task in pumps:
+            task.cancel()
+        if pumps:
+            await asyncio.wait(pumps)
+        for choice in self._choices:
+            if choice.stream is not None:
+                await choice.stream.aclose()
+
+    # What the request log reads of a stream: the first message's.
+    @property
+    def outcome(self) -> str | None:
+        stream = self._choices[0].stream
+        return stream.outcome if stream is not None else None
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        stream = self._choices[0].stream
+        return stream.usage if stream is not None else None
+
+    @property
+    def error(self) -> ErrorCode | None:
+        ended = self._choices[0].ended
+        return ended.code if isinstance(ended, Failure) else None

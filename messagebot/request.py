@@ -39,6 +39,17 @@ def _max_length(value: Any) -> Any:
     return value
 
 
+#: The most messages one request may ask for (`n`).
+MAX_N = 5
+
+
+def _count(value: Any) -> Any:
+    """`n`: a JSON integer only (not 2.5, "2" or true)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer from 1 to 5")
+    return value
+
+
 def _language(value: Any) -> Any:
     """A well-formed BCP 47 tag of at most 35 characters naming a language we know, in its
     conventional case; anything else is refused (it never reaches the prompt)."""
@@ -88,6 +99,9 @@ class MessageRequest(BaseModel):
             "A well-formed BCP 47 tag of at most 35 characters (ko, en-US, pt-BR, zh-Hant-TW) of "
             "a language we write in; default: detected from the fields, else Accept-Language."
         ),
+    )
+    n: Annotated[int, BeforeValidator(_count), Field(ge=1, le=MAX_N)] = Field(
+        1, description="How many different messages to write (1-5); each counts as one."
     )
 
 

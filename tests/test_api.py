@@ -63,6 +63,7 @@ async def test_stream_events_in_order_and_deltas_equal_done(
         "model": "fake-model",
         "provider": "openai",
         "language": "en",
+        "n": 1,
     }
     assert done["message"] == result.text == model_text(split, chunks=12)
     assert done["length"] == len(done["message"]) <= 200
@@ -112,6 +113,7 @@ async def test_json_mode(server: Server, client: httpx.AsyncClient, split: str) 
         "model",
         "provider",
         "usage",
+        "choices",
     }
     assert body["message"] == model_text(split)
     assert body["length"] == len(body["message"])

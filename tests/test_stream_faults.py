@@ -135,6 +135,7 @@ async def test_generation_timeout_is_an_error_event(
         )
         assert_one_ending(result, "error")
         assert result.named("error")[0].data == {
+            "index": 0,
             "code": "upstream_timeout",
             "message": "The message took too long to write.",
         }
@@ -169,7 +170,11 @@ async def test_upstream_breaking_mid_stream_is_an_error_event(
         client, f"{server.url}/v1/messages/stream", body(f"chunks=20 delay=0.01 {directive}")
     )
     assert_one_ending(result, "error")
-    assert result.named("error")[0].data == {"code": "upstream_error", "message": message}
+    assert result.named("error")[0].data == {
+        "index": 0,
+        "code": "upstream_error",
+        "message": message,
+    }
     assert result.named("error")[0].at - sent < 2.0
     assert result.text.startswith("Happy birthday!")
 

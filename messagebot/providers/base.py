@@ -35,6 +35,9 @@ class Provider(Protocol):
 
     async def shutdown(self) -> None: ...
 
-    async def open(self, prompt: Prompt) -> Generation:
-        """Return once the provider has accepted the request; raise APIError if it refuses."""
+    async def open(self, prompt: Prompt, seed: int | None = None) -> Generation:
+        """Return once the provider has accepted the request; raise APIError if it refuses.
+
+        A `seed` asks for a different sample than the provider's default (one request's `n`
+        messages each get their own)."""
         ...

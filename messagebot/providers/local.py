@@ -100,8 +100,10 @@ class Ending:
 
 
 class LocalGeneration:
-    def __init__(self, provider: LocalProvider, prompt: Prompt) -> None:
+    def __init__(self, provider: LocalProvider, prompt: Prompt, seed: int | None = None) -> None:
         self.usage: dict[str, Any] | None = None
+        #: Another sample than the default one (one of a request's n messages), or None.
+        self._seed = seed
         self._loop = asyncio.get_running_loop()
         self._items: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
         self._stop = threading.Event()
@@ -125,9 +127,9 @@ class LocalGeneration:
                 return  # the client left while this waited in the queue
             # Seeded here, every candidate: left to itself llama-cpp-python derives each call's
             # seed from the last one it was given, so after a best-of-n request (which set
-            # seeds) every request began from the same seed and "Write another" wrote the
-            # same message again.
-            seed = self._provider.request_seed()
+            # seeds) every request began from the same seed. One of a request's `n` comes with
+            # a seed of its own (generation.Choices: MESSAGEBOT_LOCAL_SEED + its index when set).
+            seed = self._provider.request_seed() if self._seed is None else self._seed
             if prompt.check is None or prompt.candidates <= 1:
                 produced = last = self._generate(prompt, self._send, seed)
             else:
@@ -138,8 +140,9 @@ class LocalGeneration:
                 for written in range(prompt.candidates):
                     self._provider.extra_candidates += written > 0
                     pieces: list[str] = []
-                    # A new seed for each new candidate.
-                    last = self._generate(prompt, pieces.append, (seed + written) % 2**32)
+                    # A new seed for each new candidate, apart from the other messages' series.
+                    candidate_seed = seed if not written else (seed * 97 + written) % 2**32
+                    last = self._generate(prompt, pieces.append, candidate_seed)
                     produced += last
                     if self._stop.is_set():
                         return
@@ -279,7 +282,7 @@ class LocalProvider:
     def finished(self, _: object) -> None:
         self.pending -= 1
 
-    async def open(self, prompt: Prompt) -> LocalGeneration:
+    async def open(self, prompt: Prompt, seed: int | None = None) -> LocalGeneration:
         if self.pending >= self.settings.local_queue_size:
             # Each waiting generation takes a few seconds on this model.
             raise APIError(
@@ -288,4 +291,4 @@ class LocalProvider:
                 retry_after=max(1, 2 * self.pending),
             )
         self.pending += 1
-        return LocalGeneration(self, prompt)
+        return LocalGeneration(self, prompt, seed)

@@ -223,6 +223,9 @@ class OpenAIProvider:
         self.settings = settings
         self.model = settings.model
         self._client: AsyncOpenAI | None = None
+        #: Whether the upstream writes `n` choices for one request: unknown until a request
+        #: with `n` has shown it (OpenAI and vLLM do; llama.cpp's server and Ollama do not).
+        self.honours_n: bool | None = None
 
     async def startup(self) -> None:
         self._http = Upstream(self.settings.generation_timeout_s)
@@ -252,22 +255,47 @@ class OpenAIProvider:
             await self._client.close()
             self._client = None
 
-    async def open(self, prompt: Prompt) -> OpenAIGeneration:
+    async def open(self, prompt: Prompt, seed: int | None = None) -> OpenAIGeneration:
         if self._client is None:
             raise RuntimeError("OpenAIProvider.startup() was not awaited")
-        body = _dumps(
-            {
-                "model": self.model,
-                "messages": prompt.messages,
-                "max_tokens": prompt.max_tokens,
-                "stream": True,
-                "stream_options": {"include_usage": True},
-            }
-        ).encode()
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": prompt.messages,
+            "max_tokens": prompt.max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if seed is not None:
+            request["seed"] = seed  # each of a request's n messages is sampled on its own
+        return OpenAIGeneration(await self._post(_dumps(request).encode()))
+
+    async def open_many(self, prompt: Prompt, n: int, seed: int) -> list[ChoiceGeneration] | None:
+        """`n` messages from one request (the prompt read, and billed, once), each its own
+        Generation; None once this upstream is known to ignore `n` (then the caller asks for
+        each message on its own). An index the upstream does not write is asked for on its
+        own when the reply ends, and the provider remembers it: llama.cpp's server and Ollama
+        write one choice whatever `n` says, so only the first such request waits twice."""
+        if self._client is None:
+            raise RuntimeError("OpenAIProvider.startup() was not awaited")
+        if self.honours_n is False:
+            return None
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": prompt.messages,
+            "max_tokens": prompt.max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "n": n,
+            "seed": seed,
+        }
+        response = await self._post(_dumps(request).encode())
+        return _SharedReply(self, response, prompt, n, seed).generations
+
+    async def _post(self, body: bytes) -> aiohttp.ClientResponse:
         attempt = 0
         while True:
             try:
-                return OpenAIGeneration(await self._send(body))
+                return await self._send(body)
             except _Retryable as retryable:
                 # Nothing has reached the client yet, so a transient failure may be retried.
                 if attempt >= self.settings.upstream_max_retries:
@@ -301,3 +329,149 @@ class OpenAIProvider:
         if response.status >= 500:
             raise _Retryable(error)
         raise error
+
+
+_END = object()  # an index's text is complete
+_MISSING = object()  # the reply ended well without this index: the upstream ignored `n`
+
+
+class _SharedReply:
+    """One upstream reply with `n` choices, its chunks interleaved, each naming its `index`:
+    read by one task that hands each index's text to that index's ChoiceGeneration. The
+    response is closed once every index's generation is (a client leaving closes them all)."""
+
+    def __init__(
+        self,
+        provider: OpenAIProvider,
+        response: aiohttp.ClientResponse,
+        prompt: Prompt,
+        n: int,
+        seed: int,
+    ) -> None:
+        self.provider, self.prompt, self.seed = provider, prompt, seed
+        self._response = response
+        self.generations = [ChoiceGeneration(self, index) for index in range(n)]
+        self._open = n
+        self._task = asyncio.ensure_future(self._read())
+
+    def _put(self, index: int, item: object) -> None:
+        self.generations[index].queue.put_nowait(item)
+
+    async def _read(self) -> None:
+        n = len(self.generations)
+        seen, finished = [False] * n, [False] * n
+        completed = False
+        pending = b""
+        try:
+            async for data in self._response.content.iter_any():
+                lines = (pending + data).split(b"\n")
+                pending = lines.pop()
+                for line in lines:
+                    if not line.startswith(b"data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == b"[DONE]":
+                        completed = True
+                        break
+                    chunk = _loads(payload)
+                    if not isinstance(chunk, dict):
+                        raise ValueError("a chunk that is not a JSON object")
+                    if chunk.get("error"):
+                        raise APIError(
+                            ErrorCode.UPSTREAM_ERROR,
+                            "The language model service reported an error mid-way.",
+                        )
+                    usage = chunk.get("usage")
+                    if usage:  # the whole reply's: given to index 0
+                        self.generations[0].usage = {
+                            key: usage.get(key)
+                            for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+                        }
+                    for choice in chunk.get("choices") or ():
+                        index = choice.get("index", 0)
+                        if not isinstance(index, int) or not 0 <= index < n:
+                            raise ValueError(f"a choice index out of range: {index!r}")
+                        seen[index] = True
+                        text = (choice.get("delta") or {}).get("content")
+                        if text:
+                            self._put(index, text)
+                        if choice.get("finish_reason"):
+                            finished[index] = True
+                if completed:
+                    break
+        except Exception as exc:
+            error = upstream_error(exc)
+            for index in range(n):
+                if not finished[index]:
+                    self._put(index, error)
+            for index in range(n):
+                if finished[index]:
+                    self._put(index, _END)
+            return
+        # Ended without [DONE]: every unfinished index was cut (or never began).
+        completed = completed or all(finished)
+        for index in range(n):
+            if finished[index]:
+                self._put(index, _END)
+            elif completed and not seen[index]:
+                self._put(index, _MISSING)
+            else:
+                self._put(index, APIError(ErrorCode.UPSTREAM_ERROR, _DROPPED))
+        if completed and not all(seen):
+            if self.provider.honours_n is not False:
+                log.info("the upstream ignores n: asking for each message on its own")
+            self.provider.honours_n = False
+        elif completed:
+            self.provider.honours_n = True
+
+    async def release(self) -> None:
+        """One index is done with the reply; the last closes it."""
+        self._open -= 1
+        if self._open == 0:
+            if not self._task.done():
+                self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._response.release()
+
+
+class ChoiceGeneration:
+    """One index of a reply with `n` choices; asked for on its own if the reply lacks it."""
+
+    def __init__(self, reply: _SharedReply, index: int) -> None:
+        self.usage: dict[str, Any] | None = None
+        self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self._reply, self._index = reply, index
+        self._own: OpenAIGeneration | None = None
+        self._released = False
+
+    async def pieces(self) -> AsyncIterator[str]:
+        while True:
+            item = await self.queue.get()
+            if item is _END:
+                return
+            if item is _MISSING:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, str), f"a reply's piece that is not text: {item!r}"
+            yield item
+        # The upstream wrote fewer choices than asked: this one on its own, with its seed.
+        await self._release()
+        reply = self._reply
+        self._own = await reply.provider.open(reply.prompt, reply.seed + self._index)
+        try:
+            async for piece in self._own.pieces():
+                yield piece
+        finally:
+            self.usage = self._own.usage
+
+    async def _release(self) -> None:
+        if not self._released:
+            self._released = True
+            await self._reply.release()
+
+    async def aclose(self) -> None:
+        if self._own is not None:
+            await self._own.aclose()
+        await self._release()

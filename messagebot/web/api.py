@@ -9,7 +9,7 @@ from quart import Blueprint, Response, current_app, request
 from quart_schema import document_request, document_response
 
 from ..errors import APIError, ErrorCode
-from ..generation import Delta, Done, GenerationService, Heartbeat, MessageStream
+from ..generation import Choices, Delta, Done, GenerationService, Heartbeat, MessageStream
 from ..request import MessageRequest, resolve_language, validate_fields
 from ..stats import RedisStats
 from . import request_log, sse
@@ -24,7 +24,7 @@ def service() -> GenerationService:
     return current_app.extensions["messagebot"]  # type: ignore[no-any-return]
 
 
-async def begin(fields: MessageRequest, language: str) -> MessageStream:
+async def begin(fields: MessageRequest, language: str) -> MessageStream | Choices:
     """Start a generation for this request, noted for the request log."""
     stream = await service().begin(fields, language)
     record: dict[str, object] | None = request.scope.get(request_log.SCOPE_KEY)  # type: ignore[assignment]
@@ -44,6 +44,12 @@ async def read_message_request() -> tuple[MessageRequest, str]:
     return fields, resolve_language(fields, request.headers.get("Accept-Language"))
 
 
+def one_message_only(fields: MessageRequest, why: str) -> None:
+    """Raw text has no way to tell messages apart: `n` must be 1 there."""
+    if fields.n != 1:
+        raise APIError(ErrorCode.INVALID_REQUEST, fields={"n": f"must be 1 {why}"})
+
+
 _TEXT_HEADERS = {**sse.HEADERS, "Content-Type": "text/plain; charset=utf-8"}
 
 
@@ -54,20 +60,31 @@ async def _streaming(body: AsyncIterator[bytes], headers: dict[str, str]) -> Res
     return response
 
 
-async def sse_body(stream: MessageStream, heartbeat: float) -> AsyncIterator[bytes]:
+async def sse_body(stream: MessageStream | Choices, heartbeat: float) -> AsyncIterator[bytes]:
     yield sse.encode("start", asdict(stream.start))
     async for item in stream.events(heartbeat, coalesce=True):
         if isinstance(item, Heartbeat):
             yield sse.PING
         elif isinstance(item, Delta):
-            yield sse.encode("delta", {"text": item.text})
+            yield sse.encode("delta", {"index": item.index, "text": item.text})
         elif isinstance(item, Done):
             yield sse.encode("done", asdict(item))
         else:
-            yield sse.encode("error", {"code": item.code, "message": item.message})
+            yield sse.encode(
+                "error", {"index": item.index, "code": item.code, "message": item.message}
+            )
 
 
-async def text_body(stream: MessageStream) -> AsyncIterator[bytes]:
+def _choice(done: Done) -> dict[str, object]:
+    return {
+        "index": done.index,
+        "message": done.message,
+        "length": done.length,
+        "finish_reason": done.finish_reason,
+    }
+
+
+async def text_body(stream: MessageStream | Choices) -> AsyncIterator[bytes]:
     # Plain text has no way to say "failed": a failure simply ends the text early.
     async for item in stream.events(coalesce=True):
         if isinstance(item, Delta):
@@ -81,14 +98,27 @@ async def text_body(stream: MessageStream) -> AsyncIterator[bytes]:
 @document_response(MessageResponse)
 @document_response(ErrorResponse, 422)
 async def create_message() -> tuple[dict[str, object], int]:
-    """Write one message and return it whole."""
+    """Write one message (or `n`) and return it whole.
+
+    `choices` holds the messages that were written, by index; one that failed is left out
+    (its index with it). The top-level fields are the first's; if none was written, the
+    first one's error is the answer."""
     fields, language = await read_message_request()
     stream = await begin(fields, language)
-    outcome = await stream.result()
-    if not isinstance(outcome, Done):
-        raise APIError(outcome.code, outcome.message)
-    body = asdict(outcome)
-    body.update(language=language, model=stream.start.model, provider=stream.start.provider)
+    outcomes = await stream.results() if isinstance(stream, Choices) else [await stream.result()]
+    written = [outcome for outcome in outcomes if isinstance(outcome, Done)]
+    if not written:
+        failed = outcomes[0]
+        assert not isinstance(failed, Done)
+        raise APIError(failed.code, failed.message)
+    body = asdict(written[0])
+    del body["index"]
+    body.update(
+        language=language,
+        model=stream.start.model,
+        provider=stream.start.provider,
+        choices=[_choice(done) for done in written],
+    )
     return body, 200
 
 
@@ -102,8 +132,11 @@ async def stream_message() -> Response:
 
     With `Accept: text/plain`, stream the raw text instead."""
     fields, language = await read_message_request()
+    plain = request.accept_mimetypes.best_match(["text/event-stream", "text/plain"]) == "text/plain"
+    if plain:
+        one_message_only(fields, "with Accept: text/plain")
     stream = await begin(fields, language)
-    if request.accept_mimetypes.best_match(["text/event-stream", "text/plain"]) == "text/plain":
+    if plain:
         return await _streaming(text_body(stream), _TEXT_HEADERS)
     return await _streaming(sse_body(stream, service().settings.heartbeat_s), sse.HEADERS)
 
@@ -115,6 +148,7 @@ async def stream_message() -> Response:
 async def legacy_streaming() -> Response:
     """The original MessageBot route, kept for its clients: raw text chunks."""
     fields, language = await read_message_request()
+    one_message_only(fields, "on /streaming/ (raw text)")
     stream = await begin(fields, language)
     # The original sent raw text under the SSE content type; its clients expect exactly that.
     return await _streaming(text_body(stream), sse.HEADERS)

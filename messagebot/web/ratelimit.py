@@ -21,6 +21,7 @@ a budget of their own per client address (MESSAGEBOT_PAGE_RATE_LIMIT), never a k
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -40,6 +41,7 @@ from ..redis_connection import (
     SharedRedis,
     Unavailable,
 )
+from ..request import MAX_N
 from .policies import spends_rate_limit
 from .security import by_page_token, client_identity, client_ip
 
@@ -87,34 +89,44 @@ class MemoryLimiter:
     async def shutdown(self) -> None:
         pass
 
-    async def hit(self, key: str, limit: RateLimit) -> Verdict | None:
+    async def hit(self, key: str, limit: RateLimit, cost: int = 1) -> Verdict | None:
         now = time.monotonic_ns() // 1000
         tat = max(self._tats.get(key, now), now)
-        if tat - now > limit.tolerance_us:
-            return _verdict(limit, False, tat - now - limit.tolerance_us)
-        self._tats[key] = tat + limit.interval_us
+        # `cost` messages pass together or not at all: as if one had cost*interval.
+        tolerance = limit.tolerance_us - (cost - 1) * limit.interval_us
+        if tat - now > tolerance:
+            return _verdict(limit, False, tat - now - tolerance)
+        self._tats[key] = tat + cost * limit.interval_us  # a refund (cost < 0) moves it back
         if len(self._tats) > self._prune_at:  # forget clients whose budget is whole again
             self._tats = {k: v for k, v in self._tats.items() if v > now}
             self._prune_at = max(1024, 2 * len(self._tats))
-        return _verdict(limit, True, tat + limit.interval_us - now)
+        return _verdict(limit, True, tat + cost * limit.interval_us - now)
 
 
 # KEYS[1]: the client's TAT, in microseconds of Redis's clock. ARGV[1]: the interval,
-# ARGV[2]: the tolerance (RateLimit). Returns {1, TAT - now} when the request may pass (and
-# moves the TAT on), {0, microseconds until one may} when not. The key expires when the TAT
+# ARGV[2]: the tolerance (RateLimit), ARGV[3]: how many messages the request writes (its `n`:
+# they pass together, as one request of that many intervals, or not at all; -1 gives one back).
+# Returns
+# {1, TAT - now} when the request may pass (and moves the TAT on), {0, microseconds until it
+# may} when not. The key expires when the TAT
 # is reached: from then on, a missing key and an old TAT mean the same.
 GCRA_SCRIPT = """
 if redis.replicate_commands then redis.replicate_commands() end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3]) or 1
+local tolerance = tonumber(ARGV[2]) - (cost - 1) * interval
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 if tat - now > tolerance then
     return {0, tat - now - tolerance}
 end
-tat = tat + interval
+tat = tat + cost * interval
+if tat <= now then
+    redis.call('DEL', KEYS[1])
+    return {1, 0}
+end
 redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
 return {1, tat - now}
 """
@@ -158,19 +170,21 @@ class RedisLimiter:
     async def shutdown(self) -> None:
         await self._redis.close()
 
-    async def _run(self, key: str, interval_us: int, tolerance_us: int, **bounds: float) -> Any:
+    async def _run(
+        self, key: str, interval_us: int, tolerance_us: int, cost: int = 1, **bounds: float
+    ) -> Any:
         return await self._redis.call(
             lambda client: self._script(
-                keys=[key], args=[interval_us, tolerance_us], client=client
+                keys=[key], args=[interval_us, tolerance_us, cost], client=client
             ),
             **bounds,
         )
 
-    async def hit(self, key: str, limit: RateLimit) -> Verdict | None:
+    async def hit(self, key: str, limit: RateLimit, cost: int = 1) -> Verdict | None:
         """The verdict, or None when Redis could not be asked (the request then passes)."""
         try:
             allowed, wait_us = await self._run(
-                key, limit.interval_us, limit.tolerance_us, queue_s=self.QUEUE_S
+                key, limit.interval_us, limit.tolerance_us, cost, queue_s=self.QUEUE_S
             )
         except Refused as error:
             self._refused(error)
@@ -221,6 +235,22 @@ class RedisLimiter:
         return True
 
 
+async def _messages_asked() -> int:
+    """How many messages the request asks for (its `n`), which it spends of the budget at
+    once. Read from the body before the view does (Quart keeps it for the view); a body that
+    is not JSON or an `n` that breaks its rule counts as one, and gets its 4xx from the view."""
+    if request.mimetype != "application/json":
+        return 1
+    try:
+        data = json.loads(await request.get_data(cache=True, as_text=False))
+    except (ValueError, RecursionError):
+        return 1
+    n = data.get("n") if isinstance(data, dict) else None
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_N:
+        return 1
+    return n
+
+
 def init_app(app: Quart, settings: Settings) -> None:
     limit = settings.rate_limit
     # The page's token is honoured only with API keys set (without them the API is open, and
@@ -257,12 +287,34 @@ def init_app(app: Quart, settings: Settings) -> None:
             chosen, key = limit, KEY_PREFIX + client_identity()
         if chosen is None:
             return
+        # One message first, before the body is read: a client over its budget hears 429
+        # without having to send the body (and the connection stays usable).
         verdict = await limiter.hit(key, chosen)
         if verdict is None:
             return
         g.rate_limit = (chosen, verdict)
         if not verdict.allowed:
             retry_after = max(1, math.ceil(verdict.wait_us / 1_000_000))
+            raise APIError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
+        # Then the rest of its `n`, at once: each step is one atomic decision, so a burst never
+        # gets more than the budget through; a request whose rest does not fit gets its one
+        # back and is refused whole.
+        cost = await _messages_asked()
+        if cost == 1:
+            return
+        if cost > chosen.count:  # it could never pass: say so, rather than "retry later"
+            await limiter.hit(key, chosen, -1)
+            raise APIError(
+                ErrorCode.INVALID_REQUEST,
+                fields={"n": f"must be at most {chosen.count}, the rate limit's whole budget"},
+            )
+        rest = await limiter.hit(key, chosen, cost - 1)
+        if rest is None:
+            return
+        g.rate_limit = (chosen, rest)
+        if not rest.allowed:
+            await limiter.hit(key, chosen, -1)
+            retry_after = max(1, math.ceil(rest.wait_us / 1_000_000))
             raise APIError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
 
     @app.after_request

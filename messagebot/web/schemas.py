@@ -7,6 +7,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 
+class Choice(BaseModel):
+    index: int
+    message: str
+    length: int
+    finish_reason: Literal["stop", "length"]
+
+
 class MessageResponse(BaseModel):
     id: str
     message: str
@@ -16,6 +23,8 @@ class MessageResponse(BaseModel):
     model: str
     provider: Literal["openai", "local"]
     usage: dict[str, Any] | None
+    #: One per message written (`n`), by index; the fields above are the first's.
+    choices: list[Choice]
 
 
 class ErrorBody(BaseModel):
