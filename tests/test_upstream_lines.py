@@ -197,6 +197,7 @@ async def test_a_huge_line_ends_its_message_and_no_one_else_waits(
         client.get(f"{served.url}/healthz"),
     )
     assert results[0].named("error")[0].data == {
+        "index": 0,
         "code": "upstream_error",
         "message": "The language model service sent a line longer than 256 KiB.",
     }
@@ -226,6 +227,7 @@ async def test_an_endless_line_ends_soon_after_the_bound(
     body = register(upstream, endless_line())
     result = await stream(client, f"{served.url}/v1/messages/stream", body)
     assert result.named("error")[0].data == {
+        "index": 0,
         "code": "upstream_error",
         "message": "The language model service sent a line longer than 256 KiB.",
     }

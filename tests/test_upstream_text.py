@@ -231,6 +231,7 @@ async def test_a_reply_with_no_message_is_an_upstream_error(
     )
     assert result.sequence == ["start", "error"], result.events
     assert result.named("error")[0].data == {
+        "index": 0,
         "code": "upstream_error",
         "message": "The model's reply had no message in it.",
     }

@@ -280,22 +280,20 @@ def _placeholder_end(text: str, bracket: int) -> int | None:
 
 
 class _Inline:
-    """Drops placeholders (with the white space before them) and `**` / `__` markers; a
-    placeholder that opens the message goes with the white space after it ("[Your Name]\nHi"
-    → "Hi"), since white space around the message is wrapping too."""
+    """Drops placeholders (with the white space before them) and `**` / `__` markers. What
+    opens the message once they are gone is never white space ("[Your Name]\nHi", "**\nHi" →
+    "Hi"): white space around the message is wrapping too."""
 
     def __init__(self) -> None:
         self._held = ""
         self._begun = False  # some text has been let through
-        self._skip_space = False  # a placeholder opened the message: drop the white space next
 
     @property
     def held(self) -> str:
         return self._held
 
     def feed(self, piece: str) -> str:
-        if not self._held and not self._skip_space and _PLAIN_PIECE.fullmatch(piece):
-            self._begun = self._begun or bool(piece)
+        if self._begun and not self._held and _PLAIN_PIECE.fullmatch(piece):
             return piece  # what _scan would give: white space before a plain word stays
         return self._scan(self._held + piece, final=False)
 
@@ -304,18 +302,15 @@ class _Inline:
 
     def _scan(self, text: str, final: bool) -> str:
         out = self._scan_text(text, final)
-        self._begun = self._begun or bool(out)
+        if not self._begun:
+            out = out.lstrip()
+            self._begun = bool(out)
         return out
 
     def _scan_text(self, text: str, final: bool) -> str:
         out: list[str] = []
         pos, size = 0, len(text)
         self._held = ""
-        if self._skip_space:
-            pos = _SPACES.match(text).end() if text[:1].isspace() else 0  # type: ignore[union-attr]
-            if pos == size:
-                return ""  # still only white space: the flag holds for the next piece
-            self._skip_space = False
         while pos < size:
             match = _INLINE_SPECIAL.search(text, pos)
             if match is None:
@@ -355,12 +350,6 @@ class _Inline:
                 if end < size and not (text[end].isspace() or text[end] in _AFTER_PLACEHOLDER):
                     out.append(text[start:bracket])
                 pos = end
-                if not self._begun and not any(out):
-                    # The message opens with it: the white space after it is not the message's.
-                    space = _SPACES.match(text, pos)
-                    pos = space.end() if space else pos
-                    if pos == size:
-                        self._skip_space = True
             else:
                 out.append(text[start : bracket + 1])
                 pos = bracket + 1
