@@ -493,18 +493,33 @@ async def test_with_api_keys_the_page_still_writes(fake: FakeUpstream, browsing:
 async def test_screenshots(
     server: Server, fake: FakeUpstream, browsing: Browsing, client: httpx.AsyncClient
 ) -> None:
+    # Three messages a language, as the page shows them (the fake sends one a request).
     replies = {
-        "docs-en": "Happy birthday, my love! Every year with you is my favourite one yet. "
-        "Thank you for the laughter, the patience and the coffee you bring me every morning. "
-        "Tonight, dinner is on me.",
-        "docs-ko": "민지야, 생일 축하해! 당신과 함께한 모든 해가 내 인생 최고의 해였어. "
-        "매일 아침 커피를 건네주는 다정함, 늘 웃게 해 주는 당신이 고마워. 오늘 저녁은 내가 쏠게!",
+        "docs-en": [
+            "Happy birthday, my love! Every year with you is my favourite one yet. "
+            "Thank you for the laughter, the patience and the coffee you bring me every morning. "
+            "Tonight, dinner is on me.",
+            "Happy birthday, Minji. You make ordinary days feel like holidays, and I am "
+            "grateful for every one of them. Here's to the year ahead, together.",
+            "To my favourite person: happy birthday! Cake, candles and a very long walk are "
+            "waiting for you tonight.",
+        ],
+        "docs-ko": [
+            "민지야, 생일 축하해! 당신과 함께한 모든 해가 내 인생 최고의 해였어. "
+            "매일 아침 커피를 건네주는 다정함, 늘 웃게 해 주는 당신이 고마워. "
+            "오늘 저녁은 내가 쏠게!",
+            "생일 축하해, 민지야. 평범한 하루도 당신 덕분에 특별해져. 올해도 곁에서 함께할게.",
+            "사랑하는 민지, 생일 축하해! 케이크랑 촛불, 그리고 긴 산책이 오늘 밤 기다리고 있어.",
+        ],
     }
-    for key, reply in replies.items():
-        words = reply.split(" ")
+    for key, texts in replies.items():
+        variants = []
+        for reply in texts:
+            words = reply.split(" ")
+            variants.append([w + " " for w in words[:-1]] + [words[-1]])
         await client.post(
             fake.base_url.removesuffix("/v1") + "/_fake/replies",
-            json={"key": key, "chunks": [w + " " for w in words[:-1]] + [words[-1]]},
+            json={"key": key, "variants": variants},
         )
     shots = (
         ("en-US", "light", "page.png", "Minji", "heartfelt", "wife", "birthday"),
@@ -518,7 +533,7 @@ async def test_screenshots(
         await page.get_by_role("button", name=tone, exact=True).click()
         reply = "docs-ko" if locale == "ko-KR" else "docs-en"
         await fill_and_write(page, f"{reason} [[fake reply={reply}]]", relation=relation)
-        await expect(page.locator("#copy")).to_be_visible()
+        await expect(page.locator("#copy-3")).to_be_visible()
         # The directive is how tests steer the fake; a reader of the docs needs no sight of it.
         await page.locator("#reason").fill(reason)
         await page.locator("#reason").blur()
