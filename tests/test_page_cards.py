@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, Request, expect
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import Server, fake_log, openai_env, running
+from .helpers import Server, fake_log, openai_env, running, wait_until
 from .test_page import OPENING, assert_friendly, fill_and_write
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -76,6 +76,12 @@ async def variants(client: httpx.AsyncClient, fake: FakeUpstream, texts: list[st
         },
     )
     return key
+
+
+async def three(client: httpx.AsyncClient, fake: FakeUpstream, name: str) -> list[Any]:
+    """The fake's records of the requests tagged `name`, once there are three."""
+    log = await fake_log(client, fake.base_url, name)
+    return log if len(log) == 3 else []
 
 
 async def test_three_cards_fill_as_they_are_written(
@@ -180,8 +186,10 @@ async def test_a_refinement_rewrites_that_card_as_a_draft(
     assert body["relation"] == "wife" and body["name"] == "Minji" and body["n"] == 3
     assert body["reason"].startswith("birthday")
     # What reached the upstream: the card's text, to be rewritten.
-    log = await fake_log(client, fake.base_url, name)
-    assert len(log) == 3
+    # (The fake records a request as its connection ends: a moment after the page's done.)
+    log = await wait_until(
+        lambda: three(client, fake, name), what="the fake's record of the three requests"
+    )
     prompts = ["\n".join(str(m.get("content")) for m in record["messages"]) for record in log]
     assert all(texts[1] in prompt for prompt in prompts), prompts[0]
 
@@ -203,7 +211,7 @@ async def test_the_draft_box_is_sent_as_draft(
     assert body["draft"] == draft and "relation" not in body and "reason" not in body
     texts = await written(page)
     assert all(texts) and len(set(texts)) == 3
-    assert len(await fake_log(client, fake.base_url, name)) == 3
+    await wait_until(lambda: three(client, fake, name), what="three upstream requests")
 
 
 async def test_without_javascript_three_messages_and_a_refinement(
