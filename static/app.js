@@ -180,6 +180,8 @@
     card.message.classList.toggle("streaming", on);
     // Screen readers wait for the whole message instead of reading every fragment.
     card.message.setAttribute("aria-busy", String(on));
+    // A message half written is not one to refine yet.
+    for (const button of card.box.querySelectorAll(".refinement")) button.disabled = on;
   }
 
   function show(run, index) {

@@ -7,6 +7,7 @@ draft; the draft box is sent as `draft`; and the no-JavaScript form does the sam
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -191,7 +192,9 @@ async def test_a_refinement_rewrites_that_card_as_a_draft(
         lambda: three(client, fake, name), what="the fake's record of the three requests"
     )
     prompts = ["\n".join(str(m.get("content")) for m in record["messages"]) for record in log]
-    assert all(texts[1] in prompt for prompt in prompts), prompts[0]
+    # (in the prompt's request, as a JSON string: a quotation mark in it comes escaped)
+    quoted = json.dumps(texts[1], ensure_ascii=False)
+    assert all(quoted in prompt for prompt in prompts), prompts[0]
 
 
 async def test_the_draft_box_is_sent_as_draft(
