@@ -261,3 +261,19 @@ async def test_the_page_budget_lets_a_person_write_refine_twice_and_write_again(
         texts = await written(page)
         await expect(page.locator("#form-error")).to_be_hidden()
         assert all(texts)
+
+
+async def test_the_language_switch_redraws_the_refinements_and_keeps_the_cards(
+    server: Server, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await open_page(server.url, browser, contexts)
+    await fill_and_write(page, "birthday")
+    texts = await written(page)
+    await page.get_by_role("link", name="한국어").click()
+    await expect(page.locator("html")).to_have_attribute("lang", "ko")
+    card = page.locator("#choice-2")
+    for label in ("짧게", "더 따뜻하게", "존댓말로", "반말로"):
+        await expect(card.get_by_role("button", name=label, exact=True)).to_be_visible()
+    await expect(card.get_by_role("button", name="존댓말로")).to_have_attribute("value", "존댓말로")
+    await expect(page.locator("#draft")).to_have_attribute("placeholder", re.compile("붙여"))
+    assert [await page.locator(c).inner_text() for c in CARDS] == texts
