@@ -231,7 +231,7 @@ class Settings:
                 env, "MESSAGEBOT_REDIS_MAX_CONNECTIONS", 4, low=1, high=1000
             ),
             page=_switch(env, "MESSAGEBOT_PAGE", True),
-            page_rate_limit=_optional_limit(env, "MESSAGEBOT_PAGE_RATE_LIMIT", "10/minute"),
+            page_rate_limit=_optional_limit(env, "MESSAGEBOT_PAGE_RATE_LIMIT", "20/minute"),
             heartbeat_s=_number(env, "MESSAGEBOT_HEARTBEAT_S", 15.0),
             first_token_timeout_s=_number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0),
             generation_timeout_s=_number(env, "MESSAGEBOT_GENERATION_TIMEOUT_S", 120.0),

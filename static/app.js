@@ -9,13 +9,15 @@
   // Set before the body is parsed, so the chips and buttons never flash in or out.
   document.documentElement.classList.add("js");
 
-  const FIELDS = ["name", "relation", "reason", "manner", "max_length", "language"];
+  const FIELDS = ["name", "relation", "reason", "manner", "max_length", "language", "draft"];
+  const N = 3; // messages side by side (messagebot/web/page.py's PAGE_N)
   const RETRY_LATER = ["rate_limited", "busy", "server_shutdown"];
   const $ = (id) => document.getElementById(id);
-  let text, form, write, result, message, count, note, stop, copy, copyStatus, alert, working;
+  let text, form, write, result, stop, copyStatus, alert, working;
+  let cards; // per message: {box, message, count, note, error, copy}
   let texts, ui; // every UI language's words, and the one shown
   let languageChosen = false; // the person picked the message's language themselves
-  let current = null; // the generation in flight: {controller, text, max, started}
+  let current = null; // the generation in flight: {controller, texts, max, started, open}
   let copyTimer = 0;
 
   const fill = (template, values) =>
@@ -41,11 +43,18 @@
     write = $("write");
     working = $("working");
     result = $("result");
-    message = $("message");
-    count = $("count");
-    note = $("note");
+    cards = Array.from(document.querySelectorAll(".choice"), (box) => {
+      const part = (name) => box.querySelector(`.${name}`);
+      return {
+        box,
+        message: part("message"),
+        count: part("count"),
+        note: part("note"),
+        error: part("choice-error"),
+        copy: part("copy"),
+      };
+    });
     stop = $("stop");
-    copy = $("copy");
     copyStatus = $("copy-status");
     alert = $("form-error");
 
@@ -55,9 +64,21 @@
       event.preventDefault();
       generate();
     });
+    requireWithoutDraft();
     stop.addEventListener("click", () => current && current.controller.abort());
-    copy.addEventListener("click", copyMessage);
-    $("regenerate").addEventListener("click", generate);
+    for (const card of cards) {
+      card.copy.addEventListener("click", () => copyMessage(card));
+      // A refinement rewrites this card's message as a draft, keeping the form's other fields.
+      card.box.querySelector("form.refine").addEventListener("submit", (event) => {
+        event.preventDefault();
+        const button = event.submitter;
+        if (!button || !card.message.textContent) return;
+        const refinement = text.refinements[Number(button.dataset.refinement)];
+        generate({ draft: card.message.textContent, manner: refinement[1] });
+      });
+    }
+    $("regenerate").addEventListener("click", () => generate());
+    $("draft").addEventListener("input", requireWithoutDraft);
 
     // Delegated: a language switch draws the chips anew.
     form.addEventListener("click", (event) => {
@@ -80,6 +101,13 @@
       });
     }
     FIELDS.forEach((name) => syncChips($(name)));
+  }
+
+  // With a draft of one's own, who and what for are optional (the server's rule too).
+  function requireWithoutDraft() {
+    const needed = !$("draft").value.trim();
+    $("relation").required = needed;
+    $("reason").required = needed;
   }
 
   function syncChips(input) {
@@ -123,7 +151,7 @@
 
   function body() {
     const data = new FormData(form);
-    const out = {};
+    const out = { n: N };
     for (const name of FIELDS) {
       const value = String(data.get(name) || "");
       if (!value.trim()) continue; // empty optional fields take the server's defaults
@@ -141,16 +169,27 @@
     write.disabled = on;
     write.textContent = on ? text.writing : text.submit;
     stop.hidden = !on;
-    copy.hidden = on;
     $("regenerate").hidden = on;
-    message.classList.toggle("streaming", on);
-    // Screen readers wait for the whole message instead of reading every fragment.
-    message.setAttribute("aria-busy", String(on));
+    for (const card of cards) {
+      card.copy.hidden = on;
+      streaming(card, on);
+    }
   }
 
-  function show(run) {
-    message.textContent = run.text;
-    say(count, [["count", { n: length(run.text), max: run.max }]]);
+  function streaming(card, on) {
+    card.message.classList.toggle("streaming", on);
+    // Screen readers wait for the whole message instead of reading every fragment.
+    card.message.setAttribute("aria-busy", String(on));
+    // A message half written is not one to refine yet.
+    for (const button of card.box.querySelectorAll(".refinement")) button.disabled = on;
+  }
+
+  function show(run, index) {
+    const card = cards[index];
+    const value = run.texts[index];
+    card.message.textContent = value;
+    card.box.classList.toggle("empty", !value);
+    say(card.count, value ? [["count", { n: length(value), max: run.max }]] : []);
   }
 
   // The first text of a new message: it replaces the last one only now, so a retry that fails
@@ -159,18 +198,26 @@
     if (run.started) return;
     run.started = true;
     say(working, []);
-    message.classList.remove("pending");
-    say(note, []);
+    cards.forEach((card, index) => {
+      card.message.classList.remove("pending");
+      say(card.note, []);
+      say(card.error, []);
+      show(run, index);
+    });
+    for (const [index, code] of run.pendingErrors || []) failCard(run, index, code);
   }
 
-  async function generate() {
+  // `refine`: {draft, manner} of a card's refinement, which take the place of the form's.
+  async function generate(refine) {
     if (current) current.controller.abort();
     clearErrors();
-    if (!checkFields()) return;
-    const payload = body();
+    if (!refine && !checkFields()) return;
+    const payload = { ...body(), ...(refine || {}) };
     const run = {
       controller: new AbortController(),
-      text: "",
+      texts: Array(N).fill(""),
+      open: new Set(Array.from({ length: N }, (_, index) => index)),
+      failed: [],
       max: payload.max_length || 200,
       started: false,
     };
@@ -178,7 +225,7 @@
     say(copyStatus, []);
     // The last message stays (dimmed) until the new one's first words: a refusal, a failure or
     // Stop before them must not lose it. Meanwhile a live region says the model is at work.
-    message.classList.add("pending");
+    for (const card of cards) card.message.classList.add("pending");
     say(working, [["working"]]);
     result.hidden = false;
     setStreaming(true);
@@ -280,25 +327,54 @@
   // True once the stream has said its last word.
   function handle(run, event) {
     if (run !== current) return true;
-    if (event.name === "delta") {
+    const index = Number(event.data.index || 0);
+    if (event.name !== "start" && !cards[index]) return false; // never asked for: ignored
+    if (event.name === "start") {
+      // Fewer than asked (never more): the cards past them stay empty.
+      const n = Math.min(N, Number(event.data.n) || 1);
+      for (let index = n; index < N; index++) run.open.delete(index);
+    } else if (event.name === "delta") {
       if (!event.data.text) return false;
       begin(run);
-      run.text += event.data.text;
-      show(run);
+      run.texts[index] += event.data.text;
+      show(run, index);
     } else if (event.name === "done") {
       begin(run);
-      run.text = event.data.message;
-      show(run);
+      run.texts[index] = event.data.message;
+      show(run, index);
       if (event.data.finish_reason === "length") {
-        say(note, [["note_length", { max: run.max }]]);
+        say(cards[index].note, [["note_length", { max: run.max }]]);
       }
-      end(run, null);
-      return true;
+      return settle(run, index);
     } else if (event.name === "error") {
-      end(run, String(event.data.code || "other"));
-      return true;
+      // One message failed: its card says so, the others go on.
+      const code = String(event.data.code || "other");
+      run.failed.push(code);
+      if (run.started) failCard(run, index, code);
+      else run.pendingErrors = [...(run.pendingErrors || []), [index, code]];
+      return settle(run, index);
     }
     return false;
+  }
+
+  function failCard(run, index, code) {
+    const card = cards[index];
+    say(card.error, [[code in text.errors ? `errors.${code}` : "errors.other"]]);
+    if (run.texts[index]) say(card.note, [["note_partial"]]);
+  }
+
+  // Message `index` has ended; true once every message has.
+  function settle(run, index) {
+    run.open.delete(index);
+    streaming(cards[index], false);
+    if (run.open.size) return false;
+    if (!run.started) {
+      end(run, run.failed[0] || "upstream_error"); // nothing new: the last messages stay
+    } else {
+      // All failed: the form says it too, as a refusal would.
+      end(run, run.failed.length >= N ? run.failed[0] : null);
+    }
+    return true;
   }
 
   // The generation is over: finished (code null), stopped, or failed with `code`.
@@ -309,32 +385,40 @@
     const hadFocus = active === stop || active === document.body;
     setStreaming(false);
     say(working, []);
-    message.classList.remove("pending");
+    for (const card of cards) card.message.classList.remove("pending");
     if (code === "stopped") {
-      if (run.text) say(note, [["note_stopped"]]);
+      run.texts.forEach((value, index) => value && say(cards[index].note, [["note_stopped"]]));
     } else if (code) {
       const sentence = [[code in text.errors ? `errors.${code}` : "errors.other"]];
       if (RETRY_LATER.includes(code)) {
         sentence.push(seconds > 0 ? ["retry_in", { seconds }] : ["retry_soon"]);
       }
       say(alert, sentence);
-      if (run.text) say(note, [["note_partial"]]);
+      run.texts.forEach((value, index) => {
+        if (value && !cards[index].note.textContent) say(cards[index].note, [["note_partial"]]);
+      });
     }
-    if (!message.textContent) {
+    if (!cards.some((card) => card.message.textContent)) {
       result.hidden = true;
       if (hadFocus) write.focus();
     } else if (hadFocus) {
-      copy.focus();
+      cards[0].copy.focus();
     }
   }
 
-  async function copyMessage() {
+  async function copyMessage(card) {
+    const copy = card.copy;
     let copied = false;
     try {
-      await navigator.clipboard.writeText(message.textContent);
+      await navigator.clipboard.writeText(card.message.textContent);
       copied = true;
     } catch (error) {
-      copied = copyBySelection();
+      copied = copyBySelection(card.message);
+    }
+    for (const other of cards) {
+      if (other === card) continue;
+      other.copy.textContent = text.copy;
+      other.copy.classList.remove("done");
     }
     clearTimeout(copyTimer);
     copy.textContent = copied ? `✓ ${text.copied}` : text.copy;
@@ -349,7 +433,7 @@
   }
 
   // Pages served over plain http (not localhost) have no navigator.clipboard.
-  function copyBySelection() {
+  function copyBySelection(message) {
     const range = document.createRange();
     range.selectNodeContents(message);
     const selection = window.getSelection();
@@ -391,7 +475,15 @@
     const language = $("language");
     if (!languageChosen && language.value === previous) language.value = next;
     if (current) write.textContent = text.writing;
-    if (copy.classList.contains("done")) copy.textContent = `✓ ${text.copied}`;
+    for (const card of cards) {
+      if (card.copy.classList.contains("done")) card.copy.textContent = `✓ ${text.copied}`;
+      card.box.setAttribute("aria-label", fill(text.choice, { i: cards.indexOf(card) + 1 }));
+      for (const button of card.box.querySelectorAll(".refinement")) {
+        const [label, manner] = text.refinements[Number(button.dataset.refinement)];
+        button.textContent = label;
+        button.value = manner;
+      }
+    }
     fetch(`/?lang=${encodeURIComponent(next)}`, { cache: "no-store" }).catch(() => {});
   }
 

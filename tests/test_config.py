@@ -72,7 +72,7 @@ def test_values_are_parsed_once_into_typed_settings(tmp_path: Path) -> None:
     assert settings.on_heroku is True
     defaults = Settings.from_env(OPENAI)
     assert defaults.rate_limit is None
-    assert defaults.page_rate_limit == RateLimit(10, timedelta(minutes=1))
+    assert defaults.page_rate_limit == RateLimit(20, timedelta(minutes=1))
     assert defaults.trust_proxy is False
     assert defaults.local_seed is None  # a fresh seed for every request
     assert defaults.metrics_dir is None and defaults.on_heroku is False

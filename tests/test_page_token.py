@@ -69,7 +69,7 @@ async def test_the_token_has_its_own_budget_per_client(
         fake,
         MESSAGEBOT_API_KEYS="k1",
         MESSAGEBOT_SECRET_KEY=SECRET,
-        MESSAGEBOT_PAGE_RATE_LIMIT="4/hour",
+        MESSAGEBOT_PAGE_RATE_LIMIT="6/hour",  # three writes of one, and the form's three
     )
     async with running(env) as server:
         token = {"X-Page-Token": await page_token(client, server.url)}
@@ -83,7 +83,7 @@ async def test_the_token_has_its_own_budget_per_client(
             limited = await client.post(f"{server.url}{path}", json=BODY, headers=token)
             assert limited.status_code == 429
             assert limited.json()["error"]["code"] == "rate_limited"
-            assert limited.headers["ratelimit-limit"] == "4"
+            assert limited.headers["ratelimit-limit"] == "6"
             assert 1 <= int(limited.headers["retry-after"]) <= 900
         form = await client.post(
             f"{server.url}/", data={**BODY, "page_token": token["X-Page-Token"]}
@@ -126,14 +126,14 @@ async def test_the_page_budget_is_not_the_keys_budget_and_is_shared_through_redi
         assert await write(client, other.url, "/v1/messages", token) == 429
 
 
-async def test_the_default_page_budget_is_ten_a_minute(
+async def test_the_default_page_budget_is_twenty_a_minute(
     fake: FakeUpstream, client: httpx.AsyncClient
 ) -> None:
     env = openai_env(fake, MESSAGEBOT_API_KEYS="k1", MESSAGEBOT_SECRET_KEY=SECRET)
     async with running(env) as server:
         token = {"X-Page-Token": await page_token(client, server.url)}
-        got = [await write(client, server.url, "/v1/messages", token) for _ in range(11)]
-        assert got == [200] * 10 + [429]
+        got = [await write(client, server.url, "/v1/messages", token) for _ in range(21)]
+        assert got == [200] * 20 + [429]
 
 
 async def test_the_page_can_be_turned_off(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
@@ -157,7 +157,7 @@ async def test_the_page_can_be_turned_off(fake: FakeUpstream, client: httpx.Asyn
 
 def test_page_settings() -> None:
     assert Settings.from_env({}).page is True
-    assert Settings.from_env({}).page_rate_limit == parse_rate_limit("10/minute")
+    assert Settings.from_env({}).page_rate_limit == parse_rate_limit("20/minute")
     assert Settings.from_env({"MESSAGEBOT_PAGE": "off"}).page is False
     assert Settings.from_env({"MESSAGEBOT_PAGE_RATE_LIMIT": "off"}).page_rate_limit is None
     with pytest.raises(ConfigError, match="MESSAGEBOT_PAGE"):

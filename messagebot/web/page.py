@@ -17,19 +17,19 @@ from quart_schema import hide
 from werkzeug.exceptions import HTTPException
 
 from ..errors import APIError, ErrorCode
-from ..generation import Done
+from ..generation import Choices, Done, Failure
 from ..paths import data_dir
 from ..request import resolve_language, validate_fields
 from .api import begin, service
 from .page_token import issue_page_token, verify_page_token
-from .policies import page_token, rate_limited
+from .policies import PAGE_N, page_token, rate_limited
 from .security import own_origin_only
 
 log = logging.getLogger("messagebot.web")
 
 bp = Blueprint("web", __name__)
 
-FIELDS = ("name", "relation", "reason", "manner", "max_length", "language")
+FIELDS = ("name", "relation", "reason", "manner", "max_length", "language", "draft")
 UI_LANGUAGES = ("en", "ko")
 LANG_COOKIE = "lang"
 # Each language under its own name: people look for the name they would write themselves.
@@ -104,6 +104,13 @@ def friendly(error: APIError, text: Mapping[str, Any]) -> tuple[str, dict[str, s
     return general, fields
 
 
+def _shown(one: Done | Failure, text: Mapping[str, Any]) -> dict[str, Any]:
+    """One card of the form's answer: its message, or why it failed."""
+    if isinstance(one, Failure):
+        return {"error": friendly(APIError(one.code, one.message), text)[0]}
+    return {"message": one.message, "length": one.length, "finish_reason": one.finish_reason}
+
+
 def client_text(ui: str) -> dict[str, Any]:
     """The words static/app.js needs, handed over in the page: every UI language's, so that the
     한국어 | English switch redraws the page in place, keeping the form and the message."""
@@ -114,7 +121,7 @@ async def render_page(
     status: int,
     *,
     values: Mapping[str, str] | None = None,
-    result: Done | None = None,
+    results: list[Done | Failure] | None = None,
     max_length: int | None = None,
     error: APIError | None = None,
     chosen_ui: str | None = None,
@@ -130,7 +137,7 @@ async def render_page(
         js_text=client_text(ui),
         values=shown,
         languages=MESSAGE_LANGUAGES,
-        result=result,
+        results=[_shown(one, text) for one in results or []],
         max_length=max_length,
         general_error=general,
         field_errors=field_errors,
@@ -191,14 +198,19 @@ async def write_without_javascript() -> Response:
             settings.secret_key, form.get("page_token", "")
         ):
             raise APIError(ErrorCode.EXPIRED_FORM)
-        fields = validate_fields({key: value for key, value in values.items() if value.strip()})
+        asked = {key: value for key, value in values.items() if value.strip()}
+        fields = validate_fields({**asked, "n": PAGE_N})
         language = resolve_language(fields, request.headers.get("Accept-Language"))
         stream = await begin(fields, language)
-        outcome = await stream.result()
-        if not isinstance(outcome, Done):
-            raise APIError(outcome.code, outcome.message)
+        outcomes = (
+            await stream.results() if isinstance(stream, Choices) else [await stream.result()]
+        )
+        if not any(isinstance(one, Done) for one in outcomes):
+            raise APIError(outcomes[0].code, outcomes[0].message)  # type: ignore[union-attr]
     except APIError as error:
         return await render_page(error.status, values=values, error=error, chosen_ui=chosen_ui)
+    if "refined" in form:  # a card's refinement: its draft was that card, not the draft box's
+        values.pop("draft", None)
     return await render_page(
-        200, values=values, result=outcome, max_length=fields.max_length, chosen_ui=chosen_ui
+        200, values=values, results=outcomes, max_length=fields.max_length, chosen_ui=chosen_ui
     )

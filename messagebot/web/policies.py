@@ -14,6 +14,9 @@ View = TypeVar("View", bound=Callable[..., Any])
 #: "header": the page's script sends the token as X-Page-Token (the API routes that write);
 #: "form": the no-JavaScript form posts it, and its view checks it.
 PageToken = Literal["header", "form"]
+#: The messages the form page asks for, side by side (static/app.js asks for as many): its
+#: form's POST / writes that many, and spends that many (web/ratelimit.py).
+PAGE_N = 3
 
 _RATE_LIMITED = "messagebot_rate_limited"
 _PAGE_TOKEN = "messagebot_page_token"

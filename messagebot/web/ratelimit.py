@@ -42,7 +42,7 @@ from ..redis_connection import (
     Unavailable,
 )
 from ..request import MAX_N
-from .policies import spends_rate_limit
+from .policies import PAGE_N, spends_rate_limit
 from .security import by_page_token, client_identity, client_ip
 
 KEY_PREFIX = "messagebot:rate:"
@@ -238,7 +238,10 @@ class RedisLimiter:
 async def _messages_asked() -> int:
     """How many messages the request asks for (its `n`), which it spends of the budget at
     once. Read from the body before the view does (Quart keeps it for the view); a body that
-    is not JSON or an `n` that breaks its rule counts as one, and gets its 4xx from the view."""
+    is not JSON or an `n` that breaks its rule counts as one, and gets its 4xx from the view;
+    the form page's POST / writes PAGE_N."""
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return PAGE_N
     if request.mimetype != "application/json":
         return 1
     try:
