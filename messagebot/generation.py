@@ -105,10 +105,10 @@ class GenerationService:
     async def begin(self, request: MessageRequest, language: str) -> MessageStream | Choices:
         """Return once the provider accepted the request; raise APIError (no stream) if not.
 
-        With `n` > 1, the messages are asked for side by side (`Choices`), each as a request
-        of its own with its own seed: llama.cpp's server and Ollama ignore an `n` in the
-        request, and separate requests cost an `n` = 1 request's wall time on every upstream
-        (bench/choices.py)."""
+        With `n` > 1, the messages are asked for side by side (`Choices`): first in one
+        upstream request with `n`; an index the upstream does not send (llama.cpp's server and
+        Ollama ignore `n`) is asked for on its own with its own seed, and once an upstream is
+        known to ignore `n`, every message is (bench/choices.py)."""
         if self.shutting_down:
             raise APIError(ErrorCode.SERVER_SHUTDOWN, retry_after=5)
         prompt = build_prompt(request, language, self.provider.prompt_style)
@@ -286,7 +286,9 @@ class MessageStream:
         if not message:
             # SPEC: a message with no text is not a message ([DONE] at once, or a reply that
             # was all wrapping), and is counted as the failure it is.
-            return Failure(ErrorCode.UPSTREAM_ERROR, "The model's reply had no message in it.")
+            return Failure(
+                ErrorCode.UPSTREAM_ERROR, "The model's reply had no message in it.", self.index
+            )
         return Done(
             self.start.id,
             message,
@@ -533,6 +535,14 @@ class Choices:
                 self._queue.put_nowait(
                     (index, generation, Failure(error.code, error.message, index))
                 )
+                return
+            except Exception:
+                # Never leave the index without an end: the request would wait for it forever.
+                log.exception("asking again for a message failed")
+                failure = Failure(
+                    ErrorCode.UPSTREAM_ERROR, "The message could not be written.", index
+                )
+                self._queue.put_nowait((index, generation, failure))
                 return
             if self._closed:
                 await stream.aclose()

@@ -240,3 +240,64 @@ async def test_an_endless_line_ends_soon_after_the_bound(
     )
     # What we read is bounded: the line's bound, plus what the sockets' buffers held.
     assert record.written < 32 * 1024 * 1024, record.written
+
+
+# ---------------------------------------------------------------------------------------------
+# The same rules when one reply carries all `n` messages (an upstream that honours `n`).
+
+
+def choice_event(index: int, content: str | None = None, finish: str | None = None) -> bytes:
+    delta = {} if content is None else {"content": content}
+    chunk = {"choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+async def test_one_reply_of_two_messages_may_end_its_lines_with_cr(
+    upstream: RawUpstream, served: Server, client: httpx.AsyncClient
+) -> None:
+    texts = (["Happy", " birthday, Minji."], ["Many", " happy returns, Minji."])
+    body = b"".join(
+        [
+            *(
+                choice_event(i, part)
+                for pair in zip(*texts, strict=True)
+                for i, part in enumerate(pair)
+            ),
+            choice_event(0, finish="stop"),
+            choice_event(1, finish="stop"),
+            b"data: [DONE]\n\n",
+        ]
+    ).replace(b"\n", b"\r")
+    request = {**register(upstream, [SSE_HEAD, body]), "n": 2}
+    result = await stream(client, f"{served.url}/v1/messages/stream", request)
+    done = {event.data["index"]: event.data["message"] for event in result.named("done")}
+    assert done == {0: "Happy birthday, Minji.", 1: "Many happy returns, Minji."}, result.events
+
+
+async def test_one_reply_of_two_messages_has_its_lines_bounded(
+    upstream: RawUpstream, served: Server, client: httpx.AsyncClient
+) -> None:
+    request = {**register(upstream, [SSE_HEAD, sentence_line(1024 * 1024)]), "n": 2}
+    result = await stream(client, f"{served.url}/v1/messages/stream", request)
+    errors = sorted(event.data["index"] for event in result.named("error"))
+    assert errors == [0, 1], result.events
+    assert {event.data["message"] for event in result.named("error")} == {
+        "The language model service sent a line longer than 256 KiB."
+    }
+
+
+async def test_an_empty_message_of_two_ends_its_own_index(
+    upstream: RawUpstream, served: Server, client: httpx.AsyncClient
+) -> None:
+    body = b"".join(
+        [
+            choice_event(0, "Happy birthday, Minji."),
+            choice_event(0, finish="stop"),
+            choice_event(1, finish="stop"),
+            b"data: [DONE]\n\n",
+        ]
+    )
+    request = {**register(upstream, [SSE_HEAD, body]), "n": 2}
+    result = await stream(client, f"{served.url}/v1/messages/stream", request)
+    assert [event.data["index"] for event in result.named("done")] == [0], result.events
+    assert [event.data["index"] for event in result.named("error")] == [1], result.events

@@ -361,12 +361,10 @@ class _SharedReply:
         n = len(self.generations)
         seen, finished = [False] * n, [False] * n
         completed = False
-        pending = b""
+        reader = SSELines()  # CR, LF, CRLF; a line bounded as for n = 1
         try:
             async for data in self._response.content.iter_any():
-                lines = (pending + data).split(b"\n")
-                pending = lines.pop()
-                for line in lines:
+                for line in reader.feed(data):
                     if not line.startswith(b"data:"):
                         continue
                     payload = line[5:].strip()
