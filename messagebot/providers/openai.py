@@ -133,6 +133,37 @@ def upstream_error(exc: Exception) -> APIError:
     return APIError(ErrorCode.UPSTREAM_ERROR, "The language model service sent a broken reply.")
 
 
+#: What _chunk gives for `data: [DONE]`.
+_DONE: dict[str, Any] = {}
+
+
+def _chunk(line: bytes) -> dict[str, Any] | None:
+    """One SSE line's chat chunk: None for a line that carries none (blank lines, comments,
+    event: and id: fields), _DONE for `data: [DONE]`; an APIError for an error chunk, a
+    ValueError for one that is not a JSON object. One reading for n = 1 and a shared reply."""
+    if not line.startswith(b"data:"):
+        return None
+    payload = line[5:].strip()
+    if payload == b"[DONE]":
+        return _DONE
+    chunk = _loads(payload)
+    if not isinstance(chunk, dict):
+        raise ValueError("a chunk that is not a JSON object")
+    if chunk.get("error"):
+        raise APIError(
+            ErrorCode.UPSTREAM_ERROR, "The language model service reported an error mid-way."
+        )
+    return chunk
+
+
+def _usage(chunk: dict[str, Any]) -> dict[str, Any] | None:
+    """The token counts a chunk reports, if any (the last chunk, when asked with include_usage)."""
+    usage = chunk.get("usage")
+    if not usage:
+        return None
+    return {key: usage.get(key) for key in ("prompt_tokens", "completion_tokens", "total_tokens")}
+
+
 class OpenAIGeneration:
     """Reads the upstream's SSE lines itself, from the raw body: building the SDK's pydantic
     object for every chunk, and httpx's text and line decoders, were most of our CPU per
@@ -172,25 +203,14 @@ class OpenAIGeneration:
     def _parse(self, lines: list[bytes], texts: list[str]) -> bool:
         """Add the text of these SSE lines to `texts`; True once `data: [DONE]` is seen."""
         for line in lines:
-            if not line.startswith(b"data:"):
-                continue  # blank lines, comments, event: and id: fields
-            payload = line[5:].strip()
-            if payload == b"[DONE]":
+            chunk = _chunk(line)
+            if chunk is _DONE:
                 return True
-            chunk = _loads(payload)
-            if not isinstance(chunk, dict):
-                raise ValueError("a chunk that is not a JSON object")
-            if chunk.get("error"):
-                raise APIError(
-                    ErrorCode.UPSTREAM_ERROR,
-                    "The language model service reported an error mid-way.",
-                )
-            usage = chunk.get("usage")
+            if chunk is None:
+                continue
+            usage = _usage(chunk)
             if usage:
-                self.usage = {
-                    key: usage.get(key)
-                    for key in ("prompt_tokens", "completion_tokens", "total_tokens")
-                }
+                self.usage = usage
             choices = chunk.get("choices")
             if choices:
                 choice = choices[0]
@@ -365,26 +385,15 @@ class _SharedReply:
         try:
             async for data in self._response.content.iter_any():
                 for line in reader.feed(data):
-                    if not line.startswith(b"data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == b"[DONE]":
+                    chunk = _chunk(line)
+                    if chunk is _DONE:
                         completed = True
                         break
-                    chunk = _loads(payload)
-                    if not isinstance(chunk, dict):
-                        raise ValueError("a chunk that is not a JSON object")
-                    if chunk.get("error"):
-                        raise APIError(
-                            ErrorCode.UPSTREAM_ERROR,
-                            "The language model service reported an error mid-way.",
-                        )
-                    usage = chunk.get("usage")
+                    if chunk is None:
+                        continue
+                    usage = _usage(chunk)
                     if usage:  # the whole reply's: given to index 0
-                        self.generations[0].usage = {
-                            key: usage.get(key)
-                            for key in ("prompt_tokens", "completion_tokens", "total_tokens")
-                        }
+                        self.generations[0].usage = usage
                     for choice in chunk.get("choices") or ():
                         index = choice.get("index", 0)
                         if not isinstance(index, int) or not 0 <= index < n:
