@@ -322,7 +322,7 @@ async def test_korean_page_from_accept_language(server: Server, browsing: Browsi
     # The switch (in place: test_page_newcomer.py), remembered by a cookie over the browser's
     # Accept-Language; the page asks for it in the background.
     async with page.expect_response(lambda r: "lang=en" in r.url):
-        await page.get_by_role("link", name="English").click()
+        await page.get_by_role("button", name="English").click()
     await expect(page.get_by_label("Who is it for?", exact=True)).to_be_visible()
     await page.goto(f"{server.url}/")
     await expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -110,7 +110,7 @@ async def test_the_language_switch_keeps_the_form_and_the_message(
     await page.evaluate("window.stillTheSamePage = true")  # a navigation would forget it
 
     async with page.expect_response(lambda r: "lang=ko" in r.url):  # remembered, in the back
-        await page.get_by_role("link", name="한국어").click()
+        await page.get_by_role("button", name="한국어").click()
     await expect(page.locator("html")).to_have_attribute("lang", "ko")
     await expect(page.get_by_label("누구에게 보내나요?", exact=True)).to_have_value("wife")
     await expect(page.get_by_label("어떤 날인가요?", exact=True)).to_have_value("birthday")
@@ -122,7 +122,9 @@ async def test_the_language_switch_keeps_the_form_and_the_message(
     await expect(page.locator("#copy")).to_have_text("복사")
     await expect(page.locator("#write")).to_have_text("메시지 쓰기")
     await expect(page.get_by_role("button", name="아내", exact=True)).to_be_visible()
-    await expect(page.get_by_role("link", name="한국어")).to_have_attribute("aria-current", "page")
+    await expect(page.get_by_role("button", name="한국어")).to_have_attribute(
+        "aria-current", "page"
+    )
     assert await page.evaluate("window.stillTheSamePage === true")
     assert await page.title() != "MessageBot — a message in seconds"
 
@@ -132,12 +134,12 @@ async def test_the_language_switch_keeps_the_form_and_the_message(
     await expect(page.locator("#form-error")).to_have_text(
         "지금은 요청이 많아 바빠요. 3초 뒤에 다시 시도해 주세요."
     )
-    await page.get_by_role("link", name="English").click()
+    await page.get_by_role("button", name="English").click()
     await expect(page.locator("#form-error")).to_have_text(
         "The writer is busy right now. Try again in 3 seconds."
     )
     await expect(page.get_by_label("Who is it for?", exact=True)).to_have_value("wife")
-    await page.get_by_role("link", name="한국어").click()
+    await page.get_by_role("button", name="한국어").click()
     await page.goto(f"{server.url}/")
     await expect(page.locator("html")).to_have_attribute("lang", "ko")
 

@@ -255,9 +255,9 @@ async def _messages_asked() -> int:
     """How many messages the request asks for (its `n`, by request.py's one rule), which it
     spends of the budget at once. Read from the body before the view does (Quart keeps it for
     the view); a body that is not a JSON object counts as one, and gets its 4xx from the view.
-    The form page's POST / writes PAGE_N."""
+    The form page's POST / writes PAGE_N, or one for a card's refinement (page.py)."""
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return PAGE_N
+        return 1 if "refined" in await request.form else PAGE_N
     if request.mimetype != "application/json":
         return 1
     try:
