@@ -275,10 +275,13 @@ async def test_the_page_budget_lets_a_person_write_refine_twice_and_write_again(
             await page.locator("#choice").get_by_role("button", name=refinement).click()
             await written(page)
             await expect(page.locator("#form-error")).to_be_hidden()
-        await page.locator("#regenerate").click()
+        async with page.expect_response("**/v1/messages/stream") as answer:
+            await page.locator("#regenerate").click()
         texts = await written(page)
         await expect(page.locator("#form-error")).to_be_hidden()
         assert all(texts)
+        # 3 + 1 + 1 + 3 of the default 20: room to spare (a little refill aside).
+        assert int((await answer.value).headers["ratelimit-remaining"]) >= 12
 
 
 async def test_the_language_switch_redraws_the_refinements_and_keeps_the_cards(

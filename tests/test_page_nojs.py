@@ -163,3 +163,20 @@ async def test_a_refinement_spends_one_message_of_the_page_budget(
         assert refined.status == 200 and refined.headers["ratelimit-remaining"] == "16"
         again = await cards(page)
         assert again == [*texts[:2], scripted[3]]
+
+
+async def test_a_write_that_fails_keeps_the_messages_on_screen(
+    server: Server, browser: Browser, contexts: list[Any], viewport: dict[str, int]
+) -> None:
+    page = await no_js_page(server.url, browser, contexts, viewport)
+    await page.locator("#relation").fill("wife")
+    await page.locator("#reason").fill("birthday")
+    assert (await post(page, page.locator("#write").click)).status == 200
+    texts = await cards(page)
+    await page.locator("#reason").fill("birthday [[fake status=500]]")
+    assert (await post(page, page.locator("#write").click)).status >= 500
+    await expect(page.locator("#form-error")).to_have_text(
+        "The writing service had a problem. Please try again."
+    )
+    assert await cards(page) == texts
+    assert_friendly(await page.locator("body").inner_text())
