@@ -6,13 +6,17 @@ stopped keeps the message; the page shows the model is at work before its first 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from .helpers import Server
+from messagebot.fake_upstream import FakeUpstream
+
+from .helpers import Server, fake_log, wait_until
 from .test_page import OPENING, assert_friendly, fill_and_write
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -177,3 +181,40 @@ async def test_the_write_button_covers_no_field(
     await page.evaluate("window.scrollTo(0, 0)")
     await select.evaluate("select => select.scrollIntoView({block: 'nearest'})")
     assert not overlap(*await boxes()), "with the select scrolled to the nearest edge"
+    if viewport["width"] >= 640:
+        # Scrolled by hand (a wheel, not a focus: no scroll padding applies) until the select
+        # sits at the window's bottom edge: where a sticky button would sit on it at 1280x900.
+        # (On a phone the button sticks there by design, and a focused field clears it.)
+        await select.evaluate(
+            """select => window.scrollBy(0,
+                select.getBoundingClientRect().bottom - window.innerHeight + 4)"""
+        )
+        assert not overlap(*await boxes()), "with the select at the window's bottom edge"
+
+
+async def test_write_another_asks_anew(
+    server: Server,
+    fake: FakeUpstream,
+    browser: Browser,
+    contexts: list[Any],
+    client: httpx.AsyncClient,
+    viewport: dict[str, int],
+) -> None:
+    """ "Write another" gave the same message 4 times of 4: each request must ask the upstream
+    with seeds of its own, not those of the last one."""
+    page = await open_page(server, browser, contexts, viewport, "en-US")
+    tag = f"anew-{uuid.uuid4().hex[:8]}"
+    await fill_and_write(page, f"birthday [[fake tag={tag}]]")
+    await expect(page.locator("#copy")).to_be_visible()
+    await page.locator("#regenerate").click()
+    await expect(page.locator("#stop")).to_be_hidden()
+    log = await wait_until(
+        lambda: _six(client, fake, tag), what="the fake's records of both writes' requests"
+    )
+    first, second = ({r["seed"] for r in log[:3]}, {r["seed"] for r in log[3:]})
+    assert len(first) == len(second) == 3 and not first & second, log
+
+
+async def _six(client: httpx.AsyncClient, fake: FakeUpstream, tag: str) -> list[Any]:
+    log = await fake_log(client, fake.base_url, tag)
+    return sorted(log, key=lambda r: r["id"]) if len(log) == 6 else []
