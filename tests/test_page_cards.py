@@ -10,36 +10,21 @@ import itertools
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from playwright.async_api import Browser, Page, Request, expect
 
 from messagebot.fake_upstream import FakeUpstream
 
+from .browser import SIZES
 from .helpers import Server, fake_log, openai_env, running, wait_until
 from .test_page import OPENING, assert_friendly, fill_and_write
 
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 CARDS = ("#message", "#message-2", "#message-3")
 COPIES = ("#copy", "#copy-2", "#copy-3")
 ERRORS = ("#error", "#error-2", "#error-3")
 FAILED = "The writing service had a problem. Please try again."
-
-
-@pytest.fixture(params=list(SIZES))
-def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
-    return SIZES[request.param]
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[Any]]:
-    opened: list[Any] = []
-    yield opened
-    for context in opened:
-        await context.close()
 
 
 async def open_page(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,21 +17,6 @@ from messagebot.fake_upstream import FakeUpstream
 
 from .helpers import Server, fake_log, wait_until
 from .test_page import OPENING, assert_friendly, fill_and_write
-
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
-
-
-@pytest.fixture(params=list(SIZES))
-def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
-    return SIZES[request.param]
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[Any]]:
-    opened: list[Any] = []
-    yield opened
-    for context in opened:
-        await context.close()
 
 
 async def open_page(

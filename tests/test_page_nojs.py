@@ -8,34 +8,19 @@ budget as the JavaScript page does."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from messagebot.fake_upstream import FakeUpstream
 
+from .browser import SIZES
 from .helpers import Server, openai_env, running
 from .test_page import OPENING, assert_friendly
 from .test_page_cards import variants
 
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 CARDS = ("#message", "#message-2", "#message-3")
-
-
-@pytest.fixture(params=list(SIZES))
-def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
-    return SIZES[request.param]
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[Any]]:
-    opened: list[Any] = []
-    yield opened
-    for context in opened:
-        await context.close()
 
 
 async def no_js_page(
