@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from messagebot.fake_upstream import FakeUpstream
@@ -165,3 +166,34 @@ async def test_a_write_that_fails_keeps_the_messages_on_screen(
     )
     assert await cards(page) == texts
     assert_friendly(await page.locator("body").inner_text())
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/language", {"switch": "ko", "shown": ["a", "b", "c", "d"]}),  # more than the cards
+        ("/language", {"switch": "ko", "shown": ["x" * 1001]}),  # longer than any message
+        ("/", {"relation": "wife", "reason": "birthday", "refined": "3"}),  # no such card
+        ("/", {"draft": "hello", "manner": "shorter", "refined": "one"}),
+    ],
+)
+async def test_a_broken_form_is_a_400_page(
+    server: Server, client: httpx.AsyncClient, path: str, form: dict[str, Any]
+) -> None:
+    response = await client.post(f"{server.url}{path}", data=form)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    said = re.search(r'<p id="form-error" class="alert" role="alert">([^<]*)</p>', response.text)
+    assert said is not None and said.group(1).strip(), "a sentence in the form's alert"
+    assert_friendly(said.group(1))
+
+
+async def test_the_switch_from_another_site_is_refused(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    response = await client.post(
+        f"{server.url}/language",
+        data={"switch": "ko"},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
