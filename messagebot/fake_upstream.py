@@ -102,6 +102,7 @@ class Record:
     headers: dict[str, str] = field(default_factory=dict)
     sent: int = 0
     n: int = 1  # the choices asked for
+    seed: Any = None  # the request's `seed`, as sent
     choices: int = 1  # the choices written
     outcome: str = "open"  # open, completed, client_closed, dropped, hung, error
     started: float = field(default_factory=time.monotonic)
@@ -328,6 +329,7 @@ class FakeUpstream:
                 options.pop(fault, None)
         asked = data.get("n", 1)
         record.n = asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
+        record.seed = data.get("seed")
         try:
             seed = data.get("seed")
             if options.get("n") == "honour" and record.n > 1:

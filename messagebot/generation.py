@@ -609,15 +609,24 @@ class Choices:
         """Every index's events (deltas, then its `Done` or `Failure`), with a `Heartbeat` in
         every silence, until each index has ended."""
         del coalesce  # each message's own stream merges what is ready together
+        loop = asyncio.get_running_loop()
+        # A heartbeat is due `heartbeat` after the client was last sent something: an item
+        # that sends nothing (a message held back while alike another, a discarded one's)
+        # must not put it off.
+        sent_at = loop.time()
         try:
             while any(choice.ended is None for choice in self._choices):
                 try:
-                    async with asyncio.timeout(heartbeat):
+                    async with asyncio.timeout_at(
+                        None if heartbeat is None else sent_at + heartbeat
+                    ):
                         index, generation, item = await self._queue.get()
                 except TimeoutError:
+                    sent_at = loop.time()
                     yield HEARTBEAT
                     continue
                 for event in self._take(index, generation, item):
+                    sent_at = loop.time()
                     yield event
         finally:
             await self.aclose()

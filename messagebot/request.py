@@ -8,7 +8,7 @@ import re
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .errors import APIError, ErrorCode
 from .text.language import detect_language, from_accept_language, normalise_tag
@@ -46,8 +46,23 @@ MAX_N = 5
 def _count(value: Any) -> Any:
     """`n`: a JSON integer only (not 2.5, "2" or true)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("must be an integer from 1 to 5")
+        raise ValueError(f"must be an integer from 1 to {MAX_N}")
     return value
+
+
+#: `n`'s rule, the one definition: the request's field, and what the rate limit spends.
+Count = Annotated[int, BeforeValidator(_count), Field(ge=1, le=MAX_N)]
+_COUNT = TypeAdapter(Count)
+
+
+def messages_asked(data: object) -> int:
+    """How many messages a request body (a decoded JSON value) asks for: its `n` when `n` keeps
+    its rule, else 1 (the request then gets its 422 from validate_fields)."""
+    n = data.get("n", 1) if isinstance(data, dict) else 1
+    try:
+        return _COUNT.validate_python(n, strict=True)
+    except ValidationError:
+        return 1
 
 
 def _language(value: Any) -> Any:
@@ -100,7 +115,7 @@ class MessageRequest(BaseModel):
             "a language we write in; default: detected from the fields, else Accept-Language."
         ),
     )
-    n: Annotated[int, BeforeValidator(_count), Field(ge=1, le=MAX_N)] = Field(
+    n: Count = Field(
         1, description="How many different messages to write (1-5); each counts as one."
     )
 

@@ -74,7 +74,7 @@
         const button = event.submitter;
         if (!button || !card.message.textContent) return;
         const refinement = text.refinements[Number(button.dataset.refinement)];
-        generate({ draft: card.message.textContent, manner: refinement[1] });
+        generate({ draft: card.message.textContent, manner: refinement[1] }, cards.indexOf(card));
       });
     }
     $("regenerate").addEventListener("click", () => generate());
@@ -93,9 +93,9 @@
       setFieldError(event.target.name, "");
       if (event.target.id === "language") languageChosen = true;
     });
-    for (const link of document.querySelectorAll("a[data-ui]")) {
+    // The switch's buttons submit the form to /language without JavaScript; here, in place.
+    for (const link of document.querySelectorAll("button[data-ui]")) {
       link.addEventListener("click", (event) => {
-        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
         event.preventDefault();
         switchLanguage(link.dataset.ui);
       });
@@ -198,7 +198,8 @@
     if (run.started) return;
     run.started = true;
     say(working, []);
-    cards.forEach((card, index) => {
+    run.targets.forEach((index) => {
+      const card = cards[index];
       card.message.classList.remove("pending");
       say(card.note, []);
       say(card.error, []);
@@ -207,16 +208,20 @@
     for (const [index, code] of run.pendingErrors || []) failCard(run, index, code);
   }
 
-  // `refine`: {draft, manner} of a card's refinement, which take the place of the form's.
-  async function generate(refine) {
+  // `refine`: {draft, manner} of card `target`'s refinement, which take the place of the
+  // form's: one message, written in place of that card's (the others stay), as the form does.
+  async function generate(refine, target) {
     if (current) current.controller.abort();
     clearErrors();
     if (!refine && !checkFields()) return;
-    const payload = { ...body(), ...(refine || {}) };
+    // The cards this run writes, by the index of the message in the stream.
+    const targets = refine ? [target] : Array.from({ length: N }, (_, index) => index);
+    const payload = { ...body(), ...(refine || {}), n: targets.length };
     const run = {
       controller: new AbortController(),
       texts: Array(N).fill(""),
-      open: new Set(Array.from({ length: N }, (_, index) => index)),
+      targets,
+      open: new Set(targets),
       failed: [],
       max: payload.max_length || 200,
       started: false,
@@ -225,7 +230,7 @@
     say(copyStatus, []);
     // The last message stays (dimmed) until the new one's first words: a refusal, a failure or
     // Stop before them must not lose it. Meanwhile a live region says the model is at work.
-    for (const card of cards) card.message.classList.add("pending");
+    for (const index of targets) cards[index].message.classList.add("pending");
     say(working, [["working"]]);
     result.hidden = false;
     setStreaming(true);
@@ -327,12 +332,12 @@
   // True once the stream has said its last word.
   function handle(run, event) {
     if (run !== current) return true;
-    const index = Number(event.data.index || 0);
-    if (event.name !== "start" && !cards[index]) return false; // never asked for: ignored
+    const index = run.targets[Number(event.data.index || 0)]; // the card it goes to
+    if (event.name !== "start" && index === undefined) return false; // never asked for: ignored
     if (event.name === "start") {
       // Fewer than asked (never more): the cards past them stay empty.
-      const n = Math.min(N, Number(event.data.n) || 1);
-      for (let index = n; index < N; index++) run.open.delete(index);
+      const n = Math.min(run.targets.length, Number(event.data.n) || 1);
+      for (const past of run.targets.slice(n)) run.open.delete(past);
     } else if (event.name === "delta") {
       if (!event.data.text) return false;
       begin(run);
@@ -372,7 +377,7 @@
       end(run, run.failed[0] || "upstream_error"); // nothing new: the last messages stay
     } else {
       // All failed: the form says it too, as a refusal would.
-      end(run, run.failed.length >= N ? run.failed[0] : null);
+      end(run, run.failed.length >= run.targets.length ? run.failed[0] : null);
     }
     return true;
   }
@@ -464,7 +469,7 @@
     for (const element of document.querySelectorAll("[data-said]")) {
       say(element, JSON.parse(element.dataset.said));
     }
-    for (const link of document.querySelectorAll("a[data-ui]")) {
+    for (const link of document.querySelectorAll("button[data-ui]")) {
       if (link.dataset.ui === next) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from playwright.async_api import Browser, async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
+#: The sizes the page is tried at (conftest.py's `viewport` fixture): a phone's and a desktop's.
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 # No sandbox (root), no GPU, and nothing that reaches for the network on its own: this
 # machine's network is closed, and Chromium's own background requests would be refused.
 CHROMIUM_ARGS = [

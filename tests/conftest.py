@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from playwright.async_api import Browser
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .browser import chromium
+from .browser import SIZES, chromium
 from .helpers import Server, openai_env, running
 from .redis_server import RedisServer, start_redis, stop_redis
 
@@ -35,6 +36,21 @@ async def browser() -> AsyncIterator[Browser]:
     """One Chromium for the session; each test opens its own context (tabs, cookies)."""
     async with chromium() as launched:
         yield launched
+
+
+@pytest.fixture(params=list(SIZES))
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    """A page test's window: a phone's, then a desktop's (tests/browser.py's SIZES)."""
+    return SIZES[request.param]
+
+
+@pytest.fixture
+async def contexts(browser: Browser) -> AsyncIterator[list[Any]]:
+    """The browser contexts a test opens (append them), closed after it."""
+    opened: list[Any] = []
+    yield opened
+    for context in opened:
+        await context.close()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from messagebot.web.page_token import verify_page_token
 from .helpers import Server, fake_log, openai_env, running, wait_for_record, wait_until
 
 PHONE = {"width": 420, "height": 900}
+DESKTOP = {"width": 1280, "height": 900}
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 CSP_DIRECTIVES = (
     "script-src 'self'",
@@ -50,7 +51,7 @@ class Browsing:
         self._contexts: list[Any] = []
 
     async def open(self, **options: Any) -> Page:
-        context = await self.browser.new_context(viewport=PHONE, **options)
+        context = await self.browser.new_context(**{"viewport": PHONE, **options})
         self._contexts.append(context)
         page = await context.new_page()
         page.on("console", self._console)
@@ -322,7 +323,7 @@ async def test_korean_page_from_accept_language(server: Server, browsing: Browsi
     # The switch (in place: test_page_newcomer.py), remembered by a cookie over the browser's
     # Accept-Language; the page asks for it in the background.
     async with page.expect_response(lambda r: "lang=en" in r.url):
-        await page.get_by_role("link", name="English").click()
+        await page.get_by_role("button", name="English").click()
     await expect(page.get_by_label("Who is it for?", exact=True)).to_be_visible()
     await page.goto(f"{server.url}/")
     await expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -521,13 +522,19 @@ async def test_screenshots(
             fake.base_url.removesuffix("/v1") + "/_fake/replies",
             json={"key": key, "variants": variants},
         )
+    # A phone's (full page, at twice its pixels) and a desktop's (1280×900, as it is seen
+    # once the messages are written: three cards side by side).
+    desktop = {"viewport": DESKTOP, "device_scale_factor": 1}
+    phone = {"device_scale_factor": 2}
     shots = (
-        ("en-US", "light", "page.png", "Minji", "heartfelt", "wife", "birthday"),
-        ("en-US", "dark", "page-dark.png", "Minji", "heartfelt", "wife", "birthday"),
-        ("ko-KR", "light", "page-ko.png", "민지", "진심을 담아", "아내", "생일"),
+        ("en-US", "light", "page.png", "Minji", "heartfelt", "wife", "birthday", phone),
+        ("en-US", "dark", "page-dark.png", "Minji", "heartfelt", "wife", "birthday", phone),
+        ("ko-KR", "light", "page-ko.png", "민지", "진심을 담아", "아내", "생일", phone),
+        ("en-US", "light", "page-desktop.png", "Minji", "heartfelt", "wife", "birthday", desktop),
+        ("ko-KR", "light", "page-desktop-ko.png", "민지", "진심을 담아", "아내", "생일", desktop),
     )
-    for locale, scheme, path, name, tone, relation, reason in shots:
-        page = await browsing.open(locale=locale, color_scheme=scheme, device_scale_factor=2)
+    for locale, scheme, path, name, tone, relation, reason, size in shots:
+        page = await browsing.open(locale=locale, color_scheme=scheme, **size)
         await page.goto(f"{server.url}/")
         await page.locator("#name").fill(name)
         await page.get_by_role("button", name=tone, exact=True).click()
@@ -537,4 +544,6 @@ async def test_screenshots(
         # The directive is how tests steer the fake; a reader of the docs needs no sight of it.
         await page.locator("#reason").fill(reason)
         await page.locator("#reason").blur()
-        await page.screenshot(path=str(DOCS / path), full_page=True)
+        if size is desktop:
+            await page.locator("#result").scroll_into_view_if_needed()
+        await page.screenshot(path=str(DOCS / path), full_page=size is phone)

@@ -6,29 +6,17 @@ stopped keeps the message; the page shows the model is at work before its first 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+import uuid
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from .helpers import Server
+from messagebot.fake_upstream import FakeUpstream
+
+from .helpers import Server, fake_log, wait_until
 from .test_page import OPENING, assert_friendly, fill_and_write
-
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
-
-
-@pytest.fixture(params=list(SIZES))
-def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
-    return SIZES[request.param]
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[Any]]:
-    opened: list[Any] = []
-    yield opened
-    for context in opened:
-        await context.close()
 
 
 async def open_page(
@@ -110,7 +98,7 @@ async def test_the_language_switch_keeps_the_form_and_the_message(
     await page.evaluate("window.stillTheSamePage = true")  # a navigation would forget it
 
     async with page.expect_response(lambda r: "lang=ko" in r.url):  # remembered, in the back
-        await page.get_by_role("link", name="한국어").click()
+        await page.get_by_role("button", name="한국어").click()
     await expect(page.locator("html")).to_have_attribute("lang", "ko")
     await expect(page.get_by_label("누구에게 보내나요?", exact=True)).to_have_value("wife")
     await expect(page.get_by_label("어떤 날인가요?", exact=True)).to_have_value("birthday")
@@ -122,7 +110,9 @@ async def test_the_language_switch_keeps_the_form_and_the_message(
     await expect(page.locator("#copy")).to_have_text("복사")
     await expect(page.locator("#write")).to_have_text("메시지 쓰기")
     await expect(page.get_by_role("button", name="아내", exact=True)).to_be_visible()
-    await expect(page.get_by_role("link", name="한국어")).to_have_attribute("aria-current", "page")
+    await expect(page.get_by_role("button", name="한국어")).to_have_attribute(
+        "aria-current", "page"
+    )
     assert await page.evaluate("window.stillTheSamePage === true")
     assert await page.title() != "MessageBot — a message in seconds"
 
@@ -132,12 +122,12 @@ async def test_the_language_switch_keeps_the_form_and_the_message(
     await expect(page.locator("#form-error")).to_have_text(
         "지금은 요청이 많아 바빠요. 3초 뒤에 다시 시도해 주세요."
     )
-    await page.get_by_role("link", name="English").click()
+    await page.get_by_role("button", name="English").click()
     await expect(page.locator("#form-error")).to_have_text(
         "The writer is busy right now. Try again in 3 seconds."
     )
     await expect(page.get_by_label("Who is it for?", exact=True)).to_have_value("wife")
-    await page.get_by_role("link", name="한국어").click()
+    await page.get_by_role("button", name="한국어").click()
     await page.goto(f"{server.url}/")
     await expect(page.locator("html")).to_have_attribute("lang", "ko")
 
@@ -175,3 +165,40 @@ async def test_the_write_button_covers_no_field(
     await page.evaluate("window.scrollTo(0, 0)")
     await select.evaluate("select => select.scrollIntoView({block: 'nearest'})")
     assert not overlap(*await boxes()), "with the select scrolled to the nearest edge"
+    if viewport["width"] >= 640:
+        # Scrolled by hand (a wheel, not a focus: no scroll padding applies) until the select
+        # sits at the window's bottom edge: where a sticky button would sit on it at 1280x900.
+        # (On a phone the button sticks there by design, and a focused field clears it.)
+        await select.evaluate(
+            """select => window.scrollBy(0,
+                select.getBoundingClientRect().bottom - window.innerHeight + 4)"""
+        )
+        assert not overlap(*await boxes()), "with the select at the window's bottom edge"
+
+
+async def test_write_another_asks_anew(
+    server: Server,
+    fake: FakeUpstream,
+    browser: Browser,
+    contexts: list[Any],
+    client: httpx.AsyncClient,
+    viewport: dict[str, int],
+) -> None:
+    """ "Write another" gave the same message 4 times of 4: each request must ask the upstream
+    with seeds of its own, not those of the last one."""
+    page = await open_page(server, browser, contexts, viewport, "en-US")
+    tag = f"anew-{uuid.uuid4().hex[:8]}"
+    await fill_and_write(page, f"birthday [[fake tag={tag}]]")
+    await expect(page.locator("#copy")).to_be_visible()
+    await page.locator("#regenerate").click()
+    await expect(page.locator("#stop")).to_be_hidden()
+    log = await wait_until(
+        lambda: _six(client, fake, tag), what="the fake's records of both writes' requests"
+    )
+    first, second = ({r["seed"] for r in log[:3]}, {r["seed"] for r in log[3:]})
+    assert len(first) == len(second) == 3 and not first & second, log
+
+
+async def _six(client: httpx.AsyncClient, fake: FakeUpstream, tag: str) -> list[Any]:
+    log = await fake_log(client, fake.base_url, tag)
+    return sorted(log, key=lambda r: r["id"]) if len(log) == 6 else []

@@ -9,7 +9,15 @@ from quart import Blueprint, Response, current_app, request
 from quart_schema import document_request, document_response
 
 from ..errors import APIError, ErrorCode
-from ..generation import Choices, Delta, Done, GenerationService, Heartbeat, MessageStream
+from ..generation import (
+    Choices,
+    Delta,
+    Done,
+    Failure,
+    GenerationService,
+    Heartbeat,
+    MessageStream,
+)
 from ..request import MessageRequest, resolve_language, validate_fields
 from ..stats import RedisStats
 from . import request_log, sse
@@ -31,6 +39,16 @@ async def begin(fields: MessageRequest, language: str) -> MessageStream | Choice
     if record is not None:
         record["stream"] = stream
     return stream
+
+
+async def outcomes(stream: MessageStream | Choices) -> list[Done | Failure]:
+    """Every message's outcome, by index; when none was written, the first one's error."""
+    ended = await stream.results() if isinstance(stream, Choices) else [await stream.result()]
+    if not any(isinstance(one, Done) for one in ended):
+        failed = ended[0]
+        assert isinstance(failed, Failure)
+        raise APIError(failed.code, failed.message)
+    return ended
 
 
 async def read_message_request() -> tuple[MessageRequest, str]:
@@ -105,12 +123,7 @@ async def create_message() -> tuple[dict[str, object], int]:
     first one's error is the answer."""
     fields, language = await read_message_request()
     stream = await begin(fields, language)
-    outcomes = await stream.results() if isinstance(stream, Choices) else [await stream.result()]
-    written = [outcome for outcome in outcomes if isinstance(outcome, Done)]
-    if not written:
-        failed = outcomes[0]
-        assert not isinstance(failed, Done)
-        raise APIError(failed.code, failed.message)
+    written = [outcome for outcome in await outcomes(stream) if isinstance(outcome, Done)]
     body = asdict(written[0])
     del body["index"]
     body.update(

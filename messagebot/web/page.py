@@ -6,9 +6,10 @@ share the fields, the friendly error texts and the page's language (templates/i1
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -17,10 +18,10 @@ from quart_schema import hide
 from werkzeug.exceptions import HTTPException
 
 from ..errors import APIError, ErrorCode
-from ..generation import Choices, Done, Failure
+from ..generation import Done, Failure
 from ..paths import data_dir
 from ..request import resolve_language, validate_fields
-from .api import begin, service
+from .api import begin, outcomes, service
 from .page_token import issue_page_token, verify_page_token
 from .policies import PAGE_N, page_token, rate_limited
 from .security import own_origin_only
@@ -48,6 +49,8 @@ MESSAGE_LANGUAGES = (
     ("ru", "Русский"),
 )
 DEFAULT_MAX_LENGTH = "200"
+#: The longest message a card can hold (max_length's top), as the forms carry it back.
+MAX_SHOWN = 1000
 # Everything the page needs is served by the app itself; nothing inline, nothing from elsewhere.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -104,8 +107,10 @@ def friendly(error: APIError, text: Mapping[str, Any]) -> tuple[str, dict[str, s
     return general, fields
 
 
-def _shown(one: Done | Failure, text: Mapping[str, Any]) -> dict[str, Any]:
-    """One card of the form's answer: its message, or why it failed."""
+def _shown(one: Done | Failure | None, text: Mapping[str, Any]) -> dict[str, Any]:
+    """One card of the form's answer: its message, or why it failed ({}: an empty card)."""
+    if one is None:
+        return {}
     if isinstance(one, Failure):
         return {"error": friendly(APIError(one.code, one.message), text)[0]}
     return {"message": one.message, "length": one.length, "finish_reason": one.finish_reason}
@@ -121,7 +126,7 @@ async def render_page(
     status: int,
     *,
     values: Mapping[str, str] | None = None,
-    results: list[Done | Failure] | None = None,
+    results: Sequence[Done | Failure | None] | None = None,
     max_length: int | None = None,
     error: APIError | None = None,
     chosen_ui: str | None = None,
@@ -182,16 +187,57 @@ async def index() -> Response:
     return await render_page(200)
 
 
+def _values(form: Mapping[str, str]) -> dict[str, str]:
+    return {key: form.get(key, "").replace("\r\n", "\n") for key in FIELDS if key in form}
+
+
+def carried(form: Any) -> list[Done | None]:
+    """The messages on screen, which each of the page's forms carries back (hidden `shown`
+    fields, one a card, "" for an empty one), so that the language switch, a refinement and a
+    write that fails keep them: None for an empty card."""
+    shown = [one.replace("\r\n", "\n") for one in form.getlist("shown")]
+    if len(shown) > PAGE_N or any(len(one) > MAX_SHOWN for one in shown):
+        raise APIError(ErrorCode.BAD_FORM)
+    return [
+        Done("", one, len(one), "stop", None, index) if one else None
+        for index, one in enumerate(shown)
+    ]
+
+
+def _card(form: Mapping[str, str]) -> int | None:
+    """The card a refinement rewrites (its `refined` field), or None for a write."""
+    refined = form.get("refined")
+    if refined is None:
+        return None
+    if refined not in [str(index) for index in range(PAGE_N)]:
+        raise APIError(ErrorCode.BAD_FORM)
+    return int(refined)
+
+
+def _max_length(values: Mapping[str, str]) -> int:
+    """The length the cards' counts are out of, as the form asked (or the default)."""
+    asked = values.get("max_length", "").strip()
+    if asked.isascii() and asked.isdigit() and len(asked) <= 4:
+        return int(asked)
+    return int(DEFAULT_MAX_LENGTH)
+
+
 @bp.post("/")
 @rate_limited
 @page_token("form")
 @hide
 @own_origin_only
 async def write_without_javascript() -> Response:
+    """The form's write (PAGE_N messages), or a card's refinement (one, in place of that
+    card's: the others stay); a write that fails leaves the messages on screen as they were."""
     form = await request.form
-    values = {key: form.get(key, "").replace("\r\n", "\n") for key in FIELDS if key in form}
+    values = _values(form)
     chosen_ui = form.get("ui")
+    shown: list[Done | None] = []
+    card: int | None = None
     try:
+        shown = carried(form)
+        card = _card(form)
         settings = service().settings
         # With API keys configured, the form is let through on the token its page carried.
         if settings.api_keys and not verify_page_token(
@@ -199,18 +245,50 @@ async def write_without_javascript() -> Response:
         ):
             raise APIError(ErrorCode.EXPIRED_FORM)
         asked = {key: value for key, value in values.items() if value.strip()}
-        fields = validate_fields({**asked, "n": PAGE_N})
+        fields = validate_fields({**asked, "n": PAGE_N if card is None else 1})
         language = resolve_language(fields, request.headers.get("Accept-Language"))
-        stream = await begin(fields, language)
-        outcomes = (
-            await stream.results() if isinstance(stream, Choices) else [await stream.result()]
-        )
-        if not any(isinstance(one, Done) for one in outcomes):
-            raise APIError(outcomes[0].code, outcomes[0].message)  # type: ignore[union-attr]
+        written: list[Done | Failure | None] = list(await outcomes(await begin(fields, language)))
     except APIError as error:
-        return await render_page(error.status, values=values, error=error, chosen_ui=chosen_ui)
-    if "refined" in form:  # a card's refinement: its draft was that card, not the draft box's
+        if card is not None:
+            values.pop("draft", None)
+        return await render_page(
+            error.status,
+            values=values,
+            results=shown,
+            max_length=_max_length(values),
+            error=error,
+            chosen_ui=chosen_ui,
+        )
+    if card is not None:  # a card's refinement: its draft was that card, not the draft box's
         values.pop("draft", None)
+        assert isinstance(written[0], Done), "one message asked, and outcomes() had one"
+        rewritten = dataclasses.replace(written[0], index=card)
+        cards: list[Done | Failure | None] = [*shown]
+        cards += [None] * (PAGE_N - len(cards))
+        cards[card] = rewritten
+        written = cards
     return await render_page(
-        200, values=values, results=outcomes, max_length=fields.max_length, chosen_ui=chosen_ui
+        200, values=values, results=written, max_length=fields.max_length, chosen_ui=chosen_ui
+    )
+
+
+@bp.post("/language")
+@hide
+@own_origin_only
+async def switch_language() -> Response:
+    """The 한국어 | English switch without JavaScript (its buttons submit the form here): the
+    page again in the chosen language, with the form's values and the messages on screen.
+    A POST, so that nothing the person typed goes into a URL; it writes nothing."""
+    form = await request.form
+    values = _values(form)
+    chosen = form.get("switch")
+    # The message's language follows the page's, unless the person picked another.
+    if chosen in UI_LANGUAGES and values.get("language") == form.get("ui"):
+        values["language"] = chosen
+    return await render_page(
+        200,
+        values=values,
+        results=carried(form),
+        max_length=_max_length(values),
+        chosen_ui=chosen,
     )

@@ -6,9 +6,11 @@ now, and moves it one interval on. So `5/minute` lets a burst of 5 through, then
 
 With REDIS_URL the TAT lives in Redis and a Lua script reads, decides and writes it: Redis runs
 a script alone, so however many requests of however many workers and dynos arrive at once, at
-most the budget gets through, and it costs one round trip. (Reading, checking and writing back
-in separate round trips, as the store of quart-rate-limiter did, let a burst of 50 through a
-limit of 5.) The script takes the time from Redis's clock, so dynos' clocks need not agree.
+most the budget gets through. (Reading, checking and writing back in separate round trips, as
+the store of quart-rate-limiter did, let a burst of 50 through a limit of 5.) A request makes
+two calls: a look that spends nothing before its body is read (a client over its budget hears
+429 at once), then the spending of its whole `n` in one decision. The script takes the time
+from Redis's clock, so dynos' clocks need not agree.
 Without Redis the TAT lives in this process, where nothing awaits between reading and writing.
 
 If Redis cannot be reached, requests are let through (fail open), the log says so every 30 s
@@ -21,7 +23,6 @@ a budget of their own per client address (MESSAGEBOT_PAGE_RATE_LIMIT), never a k
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -41,8 +42,9 @@ from ..redis_connection import (
     SharedRedis,
     Unavailable,
 )
-from ..request import MAX_N
+from ..request import messages_asked
 from .policies import PAGE_N, spends_rate_limit
+from .request import parse_json_object
 from .security import by_page_token, client_identity, client_ip
 
 KEY_PREFIX = "messagebot:rate:"
@@ -89,14 +91,18 @@ class MemoryLimiter:
     async def shutdown(self) -> None:
         pass
 
-    async def hit(self, key: str, limit: RateLimit, cost: int = 1) -> Verdict | None:
+    async def hit(
+        self, key: str, limit: RateLimit, cost: int = 1, spend: bool = True
+    ) -> Verdict | None:
         now = time.monotonic_ns() // 1000
         tat = max(self._tats.get(key, now), now)
         # `cost` messages pass together or not at all: as if one had cost*interval.
         tolerance = limit.tolerance_us - (cost - 1) * limit.interval_us
         if tat - now > tolerance:
             return _verdict(limit, False, tat - now - tolerance)
-        self._tats[key] = tat + cost * limit.interval_us  # a refund (cost < 0) moves it back
+        if not spend:
+            return _verdict(limit, True, tat - now)
+        self._tats[key] = tat + cost * limit.interval_us
         if len(self._tats) > self._prune_at:  # forget clients whose budget is whole again
             self._tats = {k: v for k, v in self._tats.items() if v > now}
             self._prune_at = max(1024, 2 * len(self._tats))
@@ -105,8 +111,8 @@ class MemoryLimiter:
 
 # KEYS[1]: the client's TAT, in microseconds of Redis's clock. ARGV[1]: the interval,
 # ARGV[2]: the tolerance (RateLimit), ARGV[3]: how many messages the request writes (its `n`:
-# they pass together, as one request of that many intervals, or not at all; -1 gives one back).
-# Returns
+# they pass together, as one request of that many intervals, or not at all), ARGV[4]: "0" to
+# only ask whether they would pass, spending nothing. Returns
 # {1, TAT - now} when the request may pass (and moves the TAT on), {0, microseconds until it
 # may} when not. The key expires when the TAT
 # is reached: from then on, a missing key and an old TAT mean the same.
@@ -121,6 +127,9 @@ local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 if tat - now > tolerance then
     return {0, tat - now - tolerance}
+end
+if ARGV[4] == '0' then
+    return {1, tat - now}
 end
 tat = tat + cost * interval
 if tat <= now then
@@ -171,20 +180,27 @@ class RedisLimiter:
         await self._redis.close()
 
     async def _run(
-        self, key: str, interval_us: int, tolerance_us: int, cost: int = 1, **bounds: float
+        self,
+        key: str,
+        interval_us: int,
+        tolerance_us: int,
+        cost: int = 1,
+        spend: bool = True,
+        **bounds: float,
     ) -> Any:
+        args = [interval_us, tolerance_us, cost, 1 if spend else 0]
         return await self._redis.call(
-            lambda client: self._script(
-                keys=[key], args=[interval_us, tolerance_us, cost], client=client
-            ),
-            **bounds,
+            lambda client: self._script(keys=[key], args=args, client=client), **bounds
         )
 
-    async def hit(self, key: str, limit: RateLimit, cost: int = 1) -> Verdict | None:
-        """The verdict, or None when Redis could not be asked (the request then passes)."""
+    async def hit(
+        self, key: str, limit: RateLimit, cost: int = 1, spend: bool = True
+    ) -> Verdict | None:
+        """The verdict, or None when Redis could not be asked (the request then passes);
+        with `spend` False, whether `cost` would pass, spending nothing."""
         try:
             allowed, wait_us = await self._run(
-                key, limit.interval_us, limit.tolerance_us, cost, queue_s=self.QUEUE_S
+                key, limit.interval_us, limit.tolerance_us, cost, spend, queue_s=self.QUEUE_S
             )
         except Refused as error:
             self._refused(error)
@@ -236,22 +252,26 @@ class RedisLimiter:
 
 
 async def _messages_asked() -> int:
-    """How many messages the request asks for (its `n`), which it spends of the budget at
-    once. Read from the body before the view does (Quart keeps it for the view); a body that
-    is not JSON or an `n` that breaks its rule counts as one, and gets its 4xx from the view;
-    the form page's POST / writes PAGE_N."""
+    """How many messages the request asks for (its `n`, by request.py's one rule), which it
+    spends of the budget at once. Read from the body before the view does (Quart keeps it for
+    the view); a body that is not a JSON object counts as one, and gets its 4xx from the view.
+    The form page's POST / writes PAGE_N, or one for a card's refinement (page.py)."""
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return PAGE_N
+        return 1 if "refined" in await request.form else PAGE_N
     if request.mimetype != "application/json":
         return 1
     try:
-        data = json.loads(await request.get_data(cache=True, as_text=False))
-    except (ValueError, RecursionError):
+        data = parse_json_object(
+            await request.get_data(cache=True, as_text=False, parse_form_data=False)
+        )
+    except APIError:
         return 1
-    n = data.get("n") if isinstance(data, dict) else None
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_N:
-        return 1
-    return n
+    return messages_asked(data)
+
+
+def _seconds(refused: Verdict) -> int:
+    """Retry-After for a refused verdict: whole seconds, at least one."""
+    return max(1, math.ceil(refused.wait_us / 1_000_000))
 
 
 def init_app(app: Quart, settings: Settings) -> None:
@@ -290,35 +310,30 @@ def init_app(app: Quart, settings: Settings) -> None:
             chosen, key = limit, KEY_PREFIX + client_identity()
         if chosen is None:
             return
-        # One message first, before the body is read: a client over its budget hears 429
-        # without having to send the body (and the connection stays usable).
-        verdict = await limiter.hit(key, chosen)
-        if verdict is None:
+        # Whether one message would pass, before the body is read and spending nothing: a
+        # client over its budget hears 429 without having to send the body (and the
+        # connection stays usable).
+        verdict = await limiter.hit(key, chosen, spend=False)
+        if verdict is None:  # Redis could not be asked: let through (and counted) once
             return
-        g.rate_limit = (chosen, verdict)
         if not verdict.allowed:
-            retry_after = max(1, math.ceil(verdict.wait_us / 1_000_000))
-            raise APIError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
-        # Then the rest of its `n`, at once: each step is one atomic decision, so a burst never
-        # gets more than the budget through; a request whose rest does not fit gets its one
-        # back and is refused whole.
+            g.rate_limit = (chosen, verdict)
+            raise APIError(ErrorCode.RATE_LIMITED, retry_after=_seconds(verdict))
+        # Then its whole `n`, in one atomic decision: a burst never gets more than the budget
+        # through, and nothing is spent and given back, so none is refused for want of a unit
+        # another request held for a moment.
         cost = await _messages_asked()
-        if cost == 1:
-            return
         if cost > chosen.count:  # it could never pass: say so, rather than "retry later"
-            await limiter.hit(key, chosen, -1)
             raise APIError(
                 ErrorCode.INVALID_REQUEST,
                 fields={"n": f"must be at most {chosen.count}, the rate limit's whole budget"},
             )
-        rest = await limiter.hit(key, chosen, cost - 1)
-        if rest is None:
+        verdict = await limiter.hit(key, chosen, cost)
+        if verdict is None:
             return
-        g.rate_limit = (chosen, rest)
-        if not rest.allowed:
-            await limiter.hit(key, chosen, -1)
-            retry_after = max(1, math.ceil(rest.wait_us / 1_000_000))
-            raise APIError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
+        g.rate_limit = (chosen, verdict)
+        if not verdict.allowed:
+            raise APIError(ErrorCode.RATE_LIMITED, retry_after=_seconds(verdict))
 
     @app.after_request
     async def rate_limit_headers(response: Response) -> Response:
