@@ -9,16 +9,20 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from messagebot.config import key_fingerprint
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.web.page_token import issue_page_token
 
-from .helpers import hypercorn, openai_env, running, stream, wait_until
+from .helpers import Server, fake_log, hypercorn, openai_env, running, stream, wait_until
 from .redis_server import RedisServer
 from .test_ratelimit import BURST, burst
 
@@ -230,3 +234,89 @@ async def test_per_key_counts_are_shared_by_two_workers_through_redis(
     assert stats["scope"] == "redis"
     assert stats["by_key"]["ios"]["completion_tokens"] == BURST * 12
     assert IOS not in json.dumps(stats) and BARE not in json.dumps(stats)
+
+
+@pytest.fixture(scope="module")
+async def counting(fake: FakeUpstream) -> AsyncIterator[Server]:
+    """A service of its own, so that its counts are this module's only."""
+    async with running(openai_env(fake)) as served:
+        yield served
+
+
+@settings(  # as many examples as the profile says (conftest.py): 200 at a desk, 2,000 in CI
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+async def test_each_message_counts_once_whatever_the_duplicates(
+    fake: FakeUpstream, counting: Server, client: httpx.AsyncClient, data: st.DataObject
+) -> None:
+    """For any `n` and any run of texts the upstream writes (duplicates likely: three texts),
+    in one reply or one request per message: `requests` grows by `n`, messages by the `done`
+    events the client got, the errors by its `error` events, `duplicate` by every other
+    generation the upstream wrote, and the tokens by what every generation cost."""
+    n = data.draw(st.integers(2, 4), label="n")
+    honour = data.draw(st.booleans(), label="honour")
+    texts = data.draw(
+        st.lists(st.sampled_from(["Hi Mina.", "See you soon.", "Cake today."]), min_size=1),
+        label="texts",
+    )
+    key = await variants(client, fake, *texts)
+    tag = f"prop-{next(_tags)}"
+    directive = f"reply={key} tag={tag}" + (" n=honour" if honour else "")
+    before = (await client.get(f"{counting.url}/v1/stats")).json()
+    result = await stream(
+        client, f"{counting.url}/v1/messages/stream", {**reason(directive), "n": n}
+    )
+    ends = [e.event for e in result.events if e.event in ("done", "error")]
+    assert len(ends) == n, result.sequence
+    records = await fake_log(client, fake.base_url, tag)
+    generations = sum(record["choices"] for record in records)
+    after = await stats_when(client, counting.url, before["requests"] + n, {})
+
+    def grown(*path: str) -> int:
+        old: Any = before
+        new: Any = after
+        for part in path:
+            old, new = old.get(part, 0) if old else 0, new.get(part, 0)
+        return int(new) - int(old)
+
+    assert grown("requests") == n
+    assert grown("messages_generated") == ends.count("done")
+    assert grown("by_outcome", "upstream_error") == ends.count("error")
+    assert grown("by_outcome", "duplicate") == generations - n
+    assert grown("by_key", "anonymous", "messages") == ends.count("done")
+    # The fake's usage: a piece per text, one usage per upstream reply.
+    assert grown("by_key", "anonymous", "completion_tokens") == generations
+
+
+async def test_the_form_counts_under_page_and_a_client_leaving_counts_each_message_once(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    env = openai_env(fake, MESSAGEBOT_API_KEYS=f"ios:{IOS}", MESSAGEBOT_SECRET_KEY=SECRET)
+    async with running(env) as server:
+        ios = {"X-API-Key": IOS}
+        # The no-JavaScript form writes three, under the page's name.
+        form = await client.post(
+            f"{server.url}/", data={**BODY, "page_token": issue_page_token(SECRET)}
+        )
+        assert form.status_code == 200, form.text[:300]
+        stats = await stats_when(client, server.url, 3, ios)
+        assert stats["by_key"]["page"]["messages"] == 3 and "ios" not in stats["by_key"]
+        # n = 3 left at its first words: each message once, as cancelled.
+        slow = {**reason("chunks=200 delay=0.05"), "n": 3}
+        async with (
+            httpx.AsyncClient(timeout=30) as own,
+            own.stream("POST", f"{server.url}/v1/messages/stream", json=slow, headers=ios) as r,
+        ):
+            async for line in r.aiter_lines():
+                if line == "event: delta":
+                    break
+        stats = await stats_when(client, server.url, 6, ios)
+    assert stats["by_key"]["ios"] == {
+        "messages": 0,
+        "requests": 3,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+    }
+    assert stats["by_outcome"] == {"stop": 3, "cancelled": 3}, stats
