@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from typing import Any, Protocol
 
@@ -151,12 +152,25 @@ class RedisStats:
         by_key = key_counts(outcome, usage)
 
         async def write(redis: Any) -> Any:
-            # One transaction: a message's outcome and its key's counts go in together.
-            pipe = redis.pipeline(transaction=True)
-            pipe.hincrby(self.KEY, f"{provider}|{outcome}", 1)
-            for field, count in by_key.items():
-                pipe.hincrby(self.KEYS, f"{client}|{field}", count)
-            return await pipe.execute()
+            # One transaction: a message's outcome and its key's counts go in together, or
+            # none (then all are counted here). MULTI on the call's own connection: redis-py's
+            # pipeline() would take another connection, past MESSAGEBOT_REDIS_MAX_CONNECTIONS.
+            await redis.execute_command("MULTI")
+            try:
+                await redis.execute_command("HINCRBY", self.KEY, f"{provider}|{outcome}", 1)
+                for field, count in by_key.items():
+                    await redis.execute_command("HINCRBY", self.KEYS, f"{client}|{field}", count)
+            except BaseException:
+                # Never leave the connection inside a transaction for its next user. (A
+                # timeout or a dropped connection resets it anyway: SharedRedis.call.)
+                with contextlib.suppress(Exception):
+                    await redis.execute_command("DISCARD")
+                raise
+            done = await redis.execute_command("EXEC")
+            failed = [item for item in done or () if isinstance(item, Exception)]
+            if failed:  # one that Redis refused inside the transaction: say so, not silence
+                raise failed[0]
+            return done
 
         try:
             await self.redis.call(write)
@@ -169,10 +183,7 @@ class RedisStats:
 
     async def snapshot(self) -> dict[str, Any]:
         async def read(redis: Any) -> Any:
-            pipe = redis.pipeline(transaction=True)
-            pipe.hgetall(self.KEY)
-            pipe.hgetall(self.KEYS)
-            return await pipe.execute()
+            return await redis.hgetall(self.KEY), await redis.hgetall(self.KEYS)
 
         try:
             raw, raw_keys = await self.redis.call(read)
