@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -320,3 +321,41 @@ async def test_the_form_counts_under_page_and_a_client_leaving_counts_each_messa
         "completion_tokens": 0,
     }
     assert stats["by_outcome"] == {"stop": 3, "cancelled": 3}, stats
+
+
+async def test_per_key_counts_stay_in_the_process_while_redis_is_away(
+    fake: FakeUpstream, redis_server: RedisServer, client: httpx.AsyncClient
+) -> None:
+    """Counted in Redis while it answers; while it is stopped (SIGSTOP: it neither answers
+    nor refuses), in this process, and /v1/stats says so; the counts are never lost, nor
+    counted twice."""
+    env = openai_env(fake, REDIS_URL=redis_server.url, MESSAGEBOT_API_KEYS=f"ios:{IOS}")
+    ios = {"X-API-Key": IOS}
+    async with running(env) as server:
+        assert (await client.post(f"{server.url}/v1/messages", json=BODY, headers=ios)).is_success
+        stats = await stats_when(client, server.url, 1, ios)
+        assert stats["scope"] == "redis" and stats["by_key"]["ios"]["messages"] == 1
+        redis_server.process.send_signal(signal.SIGSTOP)
+        try:
+            for _ in range(2):
+                answer = await client.post(f"{server.url}/v1/messages", json=BODY, headers=ios)
+                assert answer.is_success
+
+            async def local() -> dict[str, Any] | None:
+                found: dict[str, Any] = (
+                    await client.get(f"{server.url}/v1/stats", headers=ios)
+                ).json()
+                if found["scope"] != "process (redis unreachable)":
+                    return None
+                return found if found["by_key"].get("ios", {}).get("messages") == 2 else None
+
+            away = await wait_until(local, within=15, every=0.1, what="stats from the process")
+        finally:
+            redis_server.process.send_signal(signal.SIGCONT)
+        assert away["requests"] == 2  # what this process counted while Redis was away
+        # Back: Redis's one and the process's two, none twice (a write that timed out had
+        # sent only its MULTI: nothing of it is applied when Redis wakes up).
+        back = await wait_until(
+            lambda: stats_when(client, server.url, 3, ios), within=30, what="Redis again"
+        )
+    assert back["by_key"]["ios"]["messages"] == 3 and back["requests"] == 3
