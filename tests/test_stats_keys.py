@@ -18,13 +18,14 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redis import asyncio as aioredis
 
 from messagebot.config import key_fingerprint
 from messagebot.fake_upstream import FakeUpstream
 from messagebot.web.page_token import issue_page_token
 
 from .helpers import Server, fake_log, hypercorn, openai_env, running, stream, wait_until
-from .redis_server import RedisServer
+from .redis_server import RedisServer, start_redis, stop_redis
 from .test_ratelimit import BURST, burst
 
 IOS, ANDROID, BARE = "k-ios-0123456789", "k-android-0123456789", "k-bare-0123456789"
@@ -359,3 +360,38 @@ async def test_per_key_counts_stay_in_the_process_while_redis_is_away(
             lambda: stats_when(client, server.url, 3, ios), within=30, what="Redis again"
         )
     assert back["by_key"]["ios"]["messages"] == 3 and back["requests"] == 3
+
+
+async def test_a_count_redis_refuses_inside_its_transaction_is_kept_here(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    """An ACL user that may read every key but write only the outcome counts: each message's
+    transaction is refused at its per-key count, DISCARDed (the one connection is not left
+    inside a transaction for the next call), and counted in this process whole."""
+    acl = ["--user", "app", "on", f">{SECRET}", "%R~*", "%W~messagebot:stats", "+@all"]
+    server = await start_redis(options=acl)
+    try:
+        url = f"redis://app:{SECRET}@127.0.0.1:{server.port}/0"
+        env = openai_env(
+            fake,
+            REDIS_URL=url,
+            MESSAGEBOT_API_KEYS=f"ios:{IOS}",
+            MESSAGEBOT_REDIS_MAX_CONNECTIONS="1",
+        )
+        ios = {"X-API-Key": IOS}
+        async with running(env) as bot:
+            for _ in range(2):
+                answer = await client.post(f"{bot.url}/v1/messages", json=BODY, headers=ios)
+                assert answer.is_success
+            stats = await stats_when(client, bot.url, 2, ios)
+            health = (await client.get(f"{bot.url}/healthz")).json()
+        raw = aioredis.Redis.from_url(url)
+        try:
+            in_redis = await raw.hgetall("messagebot:stats")
+        finally:
+            await raw.aclose()
+    finally:
+        await stop_redis(server)
+    assert stats["scope"] == "redis" and health["redis"] == "ok"
+    assert stats["requests"] == 2 and stats["by_key"]["ios"]["messages"] == 2
+    assert in_redis == {}  # nothing of a refused transaction was applied
