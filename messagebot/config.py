@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -164,6 +165,53 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
+_KEY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+#: Names /v1/stats gives to requests without a key of their own: the page's, and any request
+#: while no key is configured.
+RESERVED_KEY_NAMES = frozenset({"page", "anonymous"})
+
+
+def key_fingerprint(key: str) -> str:
+    """What a key given without a name is counted under: never the key itself."""
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def _api_keys(env: Mapping[str, str], name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`KEY` or `NAME:KEY`, comma-separated: the keys, and each one's name (its fingerprint
+    when it has none). Strict: an entry that is not clearly one of the two stops the start. A
+    message says which entry (by position), never what it holds: it may be a key."""
+    keys: list[str] = []
+    names: list[str] = []
+    entries = [entry.strip() for entry in env.get(name, "").split(",")]
+    entries = [entry for entry in entries if entry]
+    for position, entry in enumerate(entries, 1):
+        where = f"{name}: entry {position} of {len(entries)}"
+        given, colon, key = entry.partition(":")
+        if not colon:
+            given, key = "", entry
+        else:
+            given, key = given.strip(), key.strip()
+            if not given:
+                raise ConfigError(f"{where} has ':' but no name before it (write NAME:KEY)")
+            if not _KEY_NAME.fullmatch(given):
+                raise ConfigError(
+                    f"{where}: a key's name is 1 to 40 letters, digits, '_', '.' or '-' "
+                    "(the text before the first ':')"
+                )
+            if given in RESERVED_KEY_NAMES:
+                raise ConfigError(f"{where}: the names page and anonymous are reserved")
+        if not key:
+            raise ConfigError(f"{where} has a name but no key after ':'")
+        if key in keys:
+            raise ConfigError(f"{where} repeats the key of entry {keys.index(key) + 1}")
+        label = given or key_fingerprint(key)
+        if label in names:
+            raise ConfigError(f"{where} repeats the name of entry {names.index(label) + 1}")
+        keys.append(key)
+        names.append(label)
+    return tuple(keys), tuple(names)
+
+
 @dataclass(frozen=True)
 class Settings:
     provider: ProviderName
@@ -172,6 +220,8 @@ class Settings:
     openai_base_url: str | None = None
     local_model_path: Path | None = None
     api_keys: tuple[str, ...] = ()
+    #: Each key's name, in the same order (MESSAGEBOT_API_KEYS' NAME, else its fingerprint).
+    api_key_names: tuple[str, ...] = ()
     secret_key: str = ""
     rate_limit: RateLimit | None = None
     trust_proxy: bool = False
@@ -213,15 +263,15 @@ class Settings:
 
         local_model = env.get("MESSAGEBOT_LOCAL_MODEL", "").strip()
         secret = env.get("MESSAGEBOT_SECRET_KEY", "").strip()
+        api_keys, api_key_names = _api_keys(env, "MESSAGEBOT_API_KEYS")
         return cls(
             provider=provider,
             model=env.get("MESSAGEBOT_MODEL", "").strip() or "gpt-4o-mini",
             openai_api_key=key,
             openai_base_url=base_url,
             local_model_path=Path(local_model) if local_model else None,
-            api_keys=tuple(
-                k.strip() for k in env.get("MESSAGEBOT_API_KEYS", "").split(",") if k.strip()
-            ),
+            api_keys=api_keys,
+            api_key_names=api_key_names,
             rate_limit=_rate_limit(env, "MESSAGEBOT_RATE_LIMIT"),
             trust_proxy=_switch(env, "MESSAGEBOT_TRUST_PROXY", False),
             cors_origins=_origins(env, "MESSAGEBOT_CORS_ORIGINS"),

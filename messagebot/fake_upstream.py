@@ -37,11 +37,20 @@ A request picks its behaviour with a directive anywhere in its messages, for ins
   faulty=K                  the faults below only for the K-th request (from 0) of its tag, so
                             that one of a request's n messages fails and the others do not
   lang=ko|en                the default text's language (default: ko if the prompt asks for Korean)
+  no_usage=1                no usage chunk, even when asked for
+  refuse=stream_options     answer 400 to a request that has `stream_options`, naming it, as
+                            servers that refuse unknown fields do ("Unrecognized request
+                            argument supplied: stream_options", Azure OpenAI's words);
+                            with refuse_status=422, FastAPI's 422 for an extra field instead
   tag=NAME                  a name to find the request by in GET /_fake/log
 
 Whatever the split, the pieces joined are the text (`pieces_for`). With delay > 0 each piece is
 written and flushed on its own after its pause, so that a reader gets each piece as a read of
 its own; with no delay, pieces follow each other at once and a reader gets several in one read.
+
+Usage is sent as OpenAI sends it: only when the request asks with `stream_options:
+{"include_usage": true}`, as a last chunk with empty `choices` and the reply's `usage` (its
+completion tokens are its pieces, all choices' together; its prompt tokens the prompt's words).
 
 A request with a `seed` (one of the service's n messages) gets the default text's sentences
 rotated by the seed: up to 4 seeds in a row (5 in Korean) give texts that begin differently.
@@ -104,6 +113,7 @@ class Record:
     n: int = 1  # the choices asked for
     seed: Any = None  # the request's `seed`, as sent
     choices: int = 1  # the choices written
+    stream_options: Any = None  # as the request sent it (None: absent)
     outcome: str = "open"  # open, completed, client_closed, dropped, hung, error
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
@@ -308,7 +318,24 @@ class FakeUpstream:
             messages=messages,
             headers={k: v for k, v in headers.items() if k in _RECORDED_HEADERS},
         )
+        record.stream_options = data.get("stream_options")
         self.records.append(record)
+        if options.get("refuse") == "stream_options" and "stream_options" in data:
+            refusal: dict[str, Any] = {
+                "error": {
+                    "message": "Unrecognized request argument supplied: stream_options",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            }
+            status = int(options.get("refuse_status", "400"))
+            if status == 422:
+                extra = {"type": "extra_forbidden", "msg": "Extra inputs are not permitted"}
+                refusal = {"detail": [{**extra, "loc": ["body", "stream_options"]}]}
+            await _send_json(writer, status, refusal)
+            record.outcome, record.ended = "error", time.monotonic()
+            return True
         if "headers_delay" in options:
             await asyncio.sleep(float(options["headers_delay"]))
         if "status" in options:
@@ -452,7 +479,8 @@ class FakeUpstream:
             await writer.drain()
         for choice in range(record.choices):
             event(_chunk_body(record, {}, finish_reason="stop", index=choice))
-        if "no_usage" not in options:
+        asked = record.stream_options
+        if "no_usage" not in options and isinstance(asked, dict) and asked.get("include_usage"):
             prompt_tokens = sum(
                 len(str(m.get("content", "")).split())
                 for m in record.messages

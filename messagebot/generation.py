@@ -22,7 +22,7 @@ from .config import Settings
 from .errors import APIError, ErrorCode
 from .providers import Generation, Provider
 from .request import MessageRequest
-from .stats import Stats
+from .stats import DUPLICATE, Stats, tokens
 from .text.pipeline import MessageText
 from .text.prompts import Prompt, build_prompt
 
@@ -71,6 +71,37 @@ HEARTBEAT = Heartbeat()
 Event = Delta | Done | Failure
 
 
+class Tally:
+    """Counts one request's messages, each once, under its provider and its client's name
+    (`/metrics` and `/v1/stats`): a message of `n` as one, whatever its outcome."""
+
+    def __init__(self, service: GenerationService, client: str) -> None:
+        self._service = service
+        self.provider = service.provider.name
+        if client not in service.key_names:  # names come from the settings only
+            log.error("a client name that is not configured: counted as other")
+            client = "other"
+        self.client = client
+
+    async def refused(self, outcome: str) -> None:
+        """A message the provider did not accept (none begun): /v1/stats only."""
+        await self._service.stats.record(self.provider, outcome, self.client)
+
+    async def ended(self, outcome: str, usage: dict[str, Any] | None) -> None:
+        """A message that ended (its `done`, its `error`, the client leaving), or one dropped
+        unseen as a duplicate (`DUPLICATE`): its outcome and the tokens it cost."""
+        metrics.MESSAGES.labels(self.provider, outcome).inc()
+        metrics.KEY_MESSAGES.labels(self.client, outcome).inc()
+        completion = tokens(usage, "completion_tokens")
+        if completion:
+            metrics.TOKENS.labels(self.provider).inc(completion)
+            metrics.KEY_TOKENS.labels(self.client, "completion").inc(completion)
+        prompt = tokens(usage, "prompt_tokens")
+        if prompt:
+            metrics.KEY_TOKENS.labels(self.client, "prompt").inc(prompt)
+        await self._service.stats.record(self.provider, outcome, self.client, usage)
+
+
 class GenerationService:
     """The app's generations: starts each (provider, prompt, deadlines, counters), keeps those
     in flight, and ends them at shutdown."""
@@ -79,6 +110,8 @@ class GenerationService:
         self.provider = provider
         self.settings = settings
         self.stats = stats
+        #: The names messages are counted under: each key's, `page` and `anonymous`.
+        self.key_names = frozenset(settings.api_key_names) | {"page", "anonymous"}
         #: Generations whose producer is still running (streams in flight).
         self.active: set[MessageStream] = set()
         self.shutting_down = False
@@ -102,8 +135,11 @@ class GenerationService:
                 Failure(ErrorCode.SERVER_SHUTDOWN, ErrorCode.SERVER_SHUTDOWN.default_message)
             )
 
-    async def begin(self, request: MessageRequest, language: str) -> MessageStream | Choices:
+    async def begin(
+        self, request: MessageRequest, language: str, client: str = "anonymous"
+    ) -> MessageStream | Choices:
         """Return once the provider accepted the request; raise APIError (no stream) if not.
+        Its messages are counted under `client` (web/security.py's client_name()).
 
         With `n` > 1, the messages are asked for side by side (`Choices`): first in one
         upstream request with `n`; an index the upstream does not send (llama.cpp's server and
@@ -119,9 +155,10 @@ class GenerationService:
             language=language,
             n=request.n,
         )
+        tally = Tally(self, client)
         if request.n == 1:
-            return await self.open_stream(start, prompt, request.max_length)
-        return await Choices.begin(self, start, prompt, request.max_length)
+            return await self.open_stream(start, prompt, request.max_length, tally=tally)
+        return await Choices.begin(self, start, prompt, request.max_length, tally)
 
     async def open_stream(
         self,
@@ -130,8 +167,11 @@ class GenerationService:
         max_length: int,
         index: int = 0,
         seed: int | None = None,
+        *,
+        tally: Tally | None,
     ) -> MessageStream:
-        """One message: return once the provider accepted it; raise APIError if not."""
+        """One message: return once the provider accepted it; raise APIError if not. With
+        `tally`, the message counts itself; without, its owner (`Choices`) counts it."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
@@ -140,12 +180,14 @@ class GenerationService:
                     self.provider.open(prompt) if seed is None else self.provider.open(prompt, seed)
                 )
         except TimeoutError:
-            await self.stats.record(self.provider.name, ErrorCode.UPSTREAM_TIMEOUT)
+            if tally is not None:
+                await tally.refused(ErrorCode.UPSTREAM_TIMEOUT)
             raise APIError(ErrorCode.UPSTREAM_TIMEOUT) from None
         except APIError as error:
-            await self.stats.record(self.provider.name, error.code)
+            if tally is not None:
+                await tally.refused(error.code)
             raise
-        return MessageStream(self, start, generation, max_length, started, index)
+        return MessageStream(self, start, generation, max_length, started, index, tally)
 
 
 # The flush interval per open stream: 200 streams give 50 ms, 20 streams 5 ms (less than the
@@ -185,9 +227,11 @@ class MessageStream:
         max_length: int,
         started: float,
         index: int = 0,
+        tally: Tally | None = None,
     ) -> None:
         self.start = start
         self.index = index
+        self._tally = tally  # None: counted by its owner (Choices)
         self._service = service
         self._generation = generation
         self._text = MessageText(max_length)
@@ -238,10 +282,8 @@ class MessageStream:
             self.outcome, self.usage = outcome, self._generation.usage
             self._service.active.discard(self)
             metrics.STREAMS.dec()
-            metrics.MESSAGES.labels(self.start.provider, outcome).inc()
-            if self.usage and self.usage.get("completion_tokens"):
-                metrics.TOKENS.labels(self.start.provider).inc(self.usage["completion_tokens"])
-            await self._service.stats.record(self.start.provider, outcome)
+            if self._tally is not None:
+                await self._tally.ended(outcome, self.usage)
         self._put(terminal)
 
     def _emit(self, text: str, parts: list[str]) -> None:
@@ -400,9 +442,22 @@ class Choices:
     shown, and asked again with another seed, up to MAX_DUPLICATE_RETRIES times; then that
     index ends with an `upstream_error`. So each index's deltas still add up to its `done`."""
 
-    def __init__(self, service: GenerationService, start: Start, prompt: Prompt, max_length: int):
+    def __init__(
+        self,
+        service: GenerationService,
+        start: Start,
+        prompt: Prompt,
+        max_length: int,
+        tally: Tally,
+    ):
         self.start = start
         self._service = service
+        # Each index is counted once, as it ends for the client (its streams do not count
+        # themselves); a message dropped as a duplicate is counted as `duplicate`.
+        self._tally = tally
+        #: Counts decided while events were being sorted out, made by _settle(): (outcome,
+        #: usage, whether a generation had begun).
+        self._counts: list[tuple[str, dict[str, Any] | None, bool]] = []
         self._prompt = prompt
         self._max_length = max_length
         # The embedded model is reproducible with MESSAGEBOT_LOCAL_SEED: message i starts from
@@ -418,16 +473,23 @@ class Choices:
 
     @classmethod
     async def begin(
-        cls, service: GenerationService, start: Start, prompt: Prompt, max_length: int
+        cls,
+        service: GenerationService,
+        start: Start,
+        prompt: Prompt,
+        max_length: int,
+        tally: Tally,
     ) -> Choices:
         """Ask for all `n` at once; return once at least one was accepted (the others then
         end with their error at once); raise the first's APIError when none was."""
-        self = cls(service, start, prompt, max_length)
+        self = cls(service, start, prompt, max_length, tally)
         if await self._begin_together():
             return self
         opening = [
             asyncio.ensure_future(
-                service.open_stream(start, prompt, max_length, index, self._seed + index)
+                service.open_stream(
+                    start, prompt, max_length, index, self._seed + index, tally=None
+                )
             )
             for index in range(start.n)
         ]
@@ -443,6 +505,10 @@ class Choices:
             raise
         errors = [task.exception() for task in opening]
         if all(errors):
+            for error in errors:  # each message counts
+                await tally.refused(
+                    error.code if isinstance(error, APIError) else ErrorCode.UPSTREAM_ERROR
+                )
             first = errors[0]
             assert first is not None
             raise first
@@ -475,7 +541,7 @@ class Choices:
         except (TimeoutError, APIError) as error:
             code = error.code if isinstance(error, APIError) else ErrorCode.UPSTREAM_TIMEOUT
             for _ in range(n):  # each message counts
-                await service.stats.record(service.provider.name, code)
+                await self._tally.refused(code)
             if isinstance(error, APIError):
                 raise
             raise APIError(ErrorCode.UPSTREAM_TIMEOUT) from None
@@ -519,6 +585,10 @@ class Choices:
                 "The model wrote the same message as another one of this request.",
                 index,
             )
+        # Not a message the client gets: counted as what it is, with the tokens it cost.
+        dropped = choice.stream
+        self._counts.append((DUPLICATE, dropped.usage if dropped else None, True))
+        choice.stream = None  # done: its pump has ended with its Done
         choice.retries += 1
         choice.generation += 1
         choice.order, self._next_order = self._next_order, self._next_order + 1
@@ -529,7 +599,7 @@ class Choices:
         async def reopen() -> None:
             try:
                 stream = await self._service.open_stream(
-                    self.start, self._prompt, self._max_length, index, seed
+                    self.start, self._prompt, self._max_length, index, seed, tally=None
                 )
             except APIError as error:
                 self._queue.put_nowait(
@@ -579,15 +649,31 @@ class Choices:
                     out.append(Delta(choice.text[choice.sent :], index))
                     choice.sent = len(choice.text)
                 if choice.done is not None:
-                    choice.ended = choice.done
+                    self._end(choice, choice.done)
                     out.append(choice.done)
             elif choice.done is not None and other.done is not None:
                 assert other.text == choice.text, "alike and both done means the same"
                 failure = self._ask_again(index)
                 if failure is not None:
-                    choice.ended = failure
+                    self._end(choice, failure)
                     out.append(failure)
         return out
+
+    def _end(self, choice: _Choice, ended: Done | Failure) -> None:
+        """What the client is told last of this index, and its count."""
+        choice.ended = ended
+        outcome = ended.finish_reason if isinstance(ended, Done) else ended.code
+        stream = choice.stream
+        self._counts.append((outcome, stream.usage if stream else None, stream is not None))
+
+    async def _settle(self) -> None:
+        """Make the counts decided so far."""
+        while self._counts:
+            outcome, usage, begun = self._counts.pop(0)
+            if begun:
+                await self._tally.ended(outcome, usage)
+            else:  # never accepted upstream: counted as a refusal is (open_stream)
+                await self._tally.refused(outcome)
 
     def _take(self, index: int, generation: int, item: Event) -> list[Event]:
         choice = self._choices[index]
@@ -599,7 +685,7 @@ class Choices:
             assert item.message == choice.text, "a message's deltas add up to its done"
             choice.done = item
         else:
-            choice.ended = item
+            self._end(choice, item)
             return [item, *self._release()]  # one that was alike it need not wait any more
         return self._release()
 
@@ -625,7 +711,9 @@ class Choices:
                     sent_at = loop.time()
                     yield HEARTBEAT
                     continue
-                for event in self._take(index, generation, item):
+                events = self._take(index, generation, item)
+                await self._settle()
+                for event in events:
                     sent_at = loop.time()
                     yield event
         finally:
@@ -645,7 +733,7 @@ class Choices:
 
     async def aclose(self) -> None:
         """Stop every message's generation now (and their upstream requests)."""
-        self._closed = True
+        closing, self._closed = not self._closed, True
         pumps = list(self._pumps)
         for task in pumps:
             task.cancel()
@@ -654,6 +742,14 @@ class Choices:
         for choice in self._choices:
             if choice.stream is not None:
                 await choice.stream.aclose()
+        if closing:  # the client left before these ended: each counts as `cancelled`
+            for choice in self._choices:
+                if choice.ended is None:
+                    stream = choice.stream
+                    self._counts.append(
+                        ("cancelled", stream.usage if stream else None, stream is not None)
+                    )
+            await self._settle()
 
     # What the request log reads of a stream: the first message's.
     @property

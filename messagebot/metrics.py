@@ -37,8 +37,11 @@ STATUSES = frozenset(
 PROVIDERS = frozenset({"openai", "local"})
 #: The error codes (docs/api.md, "Errors"): errors.ErrorCode's.
 CODES = frozenset(code.value for code in ErrorCode)
-#: How a generation ended: its finish_reason, the client leaving, or an error code.
-OUTCOMES = frozenset({"stop", "length", "cancelled"}) | CODES
+#: How a generation ended: its finish_reason, the client leaving, an error code, or
+#: `duplicate` (one of `n` dropped unseen as the same text as another, and asked again).
+OUTCOMES = frozenset({"stop", "length", "cancelled", "duplicate"}) | CODES
+#: What a key's tokens are counted as.
+TOKEN_KINDS = frozenset({"prompt", "completion"})
 _STATUS_LABELS = {status: str(status) for status in STATUSES}
 
 
@@ -92,6 +95,16 @@ MESSAGES = ClosedLabels(
     Counter("messagebot_generations", "Generations by how they ended", ["provider", "outcome"]),
     PROVIDERS,
     OUTCOMES,
+)
+# Per API key name (docs/api.md, "Stats"): the `key` label's values are the configured names,
+# `page` and `anonymous` (GenerationService.key_names), never what a client sends.
+KEY_MESSAGES = Counter(
+    "messagebot_key_generations",
+    "Generations by API key name and how they ended",
+    ["key", "outcome"],
+)
+KEY_TOKENS = Counter(
+    "messagebot_key_tokens", "Tokens by API key name (as the provider counts them)", ["key", "kind"]
 )
 ERRORS = ClosedLabels(
     Counter("messagebot_errors", "Error answers and error events by code", ["code"]), CODES

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 
 from messagebot import create_app, errors, metrics
-from messagebot.config import Settings
+from messagebot.config import Settings, key_fingerprint
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import hypercorn, openai_env, wait_until
+from .helpers import hypercorn, openai_env, status_counts, wait_until
 
 BODY = {"relation": "wife", "reason": "birthday"}
 SERIES = re.compile(r"^(messagebot_\w+?)(?:_total|_count|_sum|_bucket)?\{([^}]*)\} ", re.M)
@@ -114,9 +114,12 @@ def series_of(text: str) -> set[str]:
     return {line.rsplit(" ", 1)[0] for line in text.splitlines() if not line.startswith("#")}
 
 
-def assert_closed(text: str, routes: set[str]) -> None:
-    """Every label value in a scrape is one the metrics module declares."""
+def assert_closed(text: str, routes: set[str], keys: frozenset[str] = frozenset()) -> None:
+    """Every label value in a scrape is one the metrics module declares; a key name is one
+    of `keys` (the configured names), `page` or `anonymous`."""
     allowed = {
+        "key": keys | {"page", "anonymous"},
+        "kind": metrics.TOKEN_KINDS,
         "method": metrics.METHODS | {"other"},
         "route": routes | {"unmatched"},
         "status": {str(status) for status in metrics.STATUSES}
@@ -138,3 +141,54 @@ def test_every_error_code_has_its_own_label_value() -> None:
     assert {code.value for code in errors.ErrorCode} <= metrics.CODES
     assert {"stop", "length", "cancelled"} <= metrics.OUTCOMES
     assert metrics.CODES <= metrics.OUTCOMES
+
+
+async def test_random_keys_add_no_key_label(
+    fake: FakeUpstream, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Issue 27: the `key` label takes a configured name at most. 1000 requests with made-up
+    keys (each a 401) add no series; the valid keys' messages are counted under their names."""
+    rng = random.Random(27)
+    env = openai_env(fake, MESSAGEBOT_API_KEYS="ios:k-ios-1,k-bare-2")
+    names = frozenset({"ios", key_fingerprint("k-bare-2")})
+    body = b'{"relation": "wife", "reason": "birthday"}'
+
+    def head(key: str) -> str:
+        scheme = rng.choice(["Authorization: Bearer ", "X-API-Key: ", "Authorization: bearer "])
+        return (
+            f"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{scheme}{key}\r\nConnection: close\r\n\r\n"
+            + body.decode()
+        )
+
+    async with hypercorn(env, 1, tmp_path / "server.log") as (port, _):
+        url = f"http://127.0.0.1:{port}"
+        good = [await raw_request(port, head(key)) for key in ("k-ios-1", "k-bare-2")]
+        assert status_counts(good) == {200: 2}
+
+        async def counted() -> str | None:
+            text = (await client.get(f"{url}/metrics")).text
+            keys = {found["key"] for name, found in labels(text) if "key" in found}
+            return text if keys == names else None
+
+        before = await wait_until(counted, within=10, every=0.05, what="the two keys' messages")
+        gate = asyncio.Semaphore(20)
+
+        async def send(key: str) -> bytes:
+            async with gate:
+                return await raw_request(port, head(key))
+
+        made_up = [
+            "".join(rng.choices(string.printable[:94], k=rng.randint(1, 60))) for _ in range(1000)
+        ]
+        answers = await asyncio.gather(*(send(key) for key in made_up))
+        assert status_counts(answers) == {401: 1000}
+        after = (await client.get(f"{url}/metrics")).text
+    key_series = {
+        line.rsplit(" ", 1)[0] for line in after.splitlines() if line.startswith("messagebot_key_")
+    }
+    assert key_series == {
+        line.rsplit(" ", 1)[0] for line in before.splitlines() if line.startswith("messagebot_key_")
+    }
+    app = create_app(Settings.from_env(env))
+    assert_closed(after, {rule.rule for rule in app.url_map.iter_rules()}, names)

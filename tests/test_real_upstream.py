@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -266,3 +267,36 @@ async def test_a_client_leaving_mid_stream_stops_the_llama_servers_generation(
     # It serves the next request.
     after = await stream(http, f"{bot.url}/v1/messages/stream", {**BODY, "max_length": 60})
     assert after.sequence[-1] == "done" and after.text != ""
+
+
+async def test_the_llama_server_and_asking_for_usage(
+    llama: LlamaServer, bot: Server, http: httpx.AsyncClient
+) -> None:
+    """Issue 27: what llama_cpp.server does with `stream_options: {"include_usage": true}`,
+    asked directly, and what a client of ours then sees. Found by running it (0.3.36): it
+    accepts the field (a 200 stream; it does not refuse fields it does not know) and sends no
+    usage in a stream, so `done.usage` is null; JSON's `usage` too (we always stream)."""
+    request = {
+        "model": llama.model,
+        "messages": [{"role": "user", "content": "Say hello."}],
+        "max_tokens": 8,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    response = await http.post(f"{llama.url}/v1/chat/completions", json=request)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    lines = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
+    assert lines and lines[-1] == "[DONE]", lines[-3:]
+    reported = [json.loads(line).get("usage") for line in lines[:-1]]
+    usage = next((found for found in reported if found), None)
+    print(f"llama_cpp.server, asked for usage in a stream, reports: {usage}")
+    result = await stream(http, f"{bot.url}/v1/messages/stream", {**BODY, "max_length": 60})
+    assert result.sequence[-1] == "done", result.sequence
+    done = result.named("done")[0].data
+    answer = (await http.post(f"{bot.url}/v1/messages", json={**BODY, "max_length": 60})).json()
+    if usage is None:
+        assert done["usage"] is None and answer["usage"] is None
+    else:  # a later version that reports it: passed on
+        assert done["usage"]["completion_tokens"] >= 1
+        assert answer["usage"]["completion_tokens"] >= 1

@@ -111,6 +111,32 @@ async def _not_a_stream(response: aiohttp.ClientResponse) -> APIError:
     return APIError(ErrorCode.UPSTREAM_ERROR, f"{message}: {detail}" if detail else f"{message}.")
 
 
+class _RefusesUsage(Exception):
+    """The upstream refused the request for its `stream_options` (a server that refuses
+    fields it does not know, with a 400 or 422 that names it)."""
+
+
+def _names_stream_options(status: int, body: bytes) -> bool:
+    """Whether an error answer is a refusal of `stream_options` itself: a 400 or 422 whose
+    JSON says so (Azure OpenAI: "Unrecognized request argument supplied: stream_options";
+    FastAPI servers: a `detail` whose `loc` ends in it), not a refusal of the prompt."""
+    if status not in (400, 422) or b"stream_options" not in body[:_MAX_NOT_STREAM]:
+        return False
+    try:
+        answer = _loads(body)
+    except ValueError:
+        return False
+    if not isinstance(answer, dict):
+        return False
+    error, detail = answer.get("error"), answer.get("detail")
+    said = [error.get("message"), error.get("param")] if isinstance(error, dict) else [error]
+    if isinstance(detail, list):
+        said += [str(item.get("loc")) for item in detail if isinstance(item, dict)]
+    else:
+        said.append(detail)
+    return any(isinstance(text, str) and "stream_options" in text for text in said)
+
+
 class _Retryable(Exception):
     """A failure before anything reached the client, worth another try: the connection
     failed or timed out, or the upstream answered 5xx. `error` is what the client hears once
@@ -243,6 +269,9 @@ class OpenAIProvider:
         self.settings = settings
         self.model = settings.model
         self._client: AsyncOpenAI | None = None
+        #: Whether to ask for usage (`stream_options`): until the upstream refuses the field
+        #: (then once more without it, and never again in this process; docs/api.md).
+        self.asks_usage = True
         #: Whether the upstream writes `n` choices for one request: unknown until a request
         #: with `n` has shown it (OpenAI and vLLM do; llama.cpp's server and Ollama do not).
         self.honours_n: bool | None = None
@@ -287,7 +316,7 @@ class OpenAIProvider:
         }
         if seed is not None:
             request["seed"] = seed  # each of a request's n messages is sampled on its own
-        return OpenAIGeneration(await self._post(_dumps(request).encode()))
+        return OpenAIGeneration(await self._post(request))
 
     async def open_many(self, prompt: Prompt, n: int, seed: int) -> list[ChoiceGeneration] | None:
         """`n` messages from one request (the prompt read, and billed, once), each its own
@@ -308,14 +337,23 @@ class OpenAIProvider:
             "n": n,
             "seed": seed,
         }
-        response = await self._post(_dumps(request).encode())
+        response = await self._post(request)
         return _SharedReply(self, response, prompt, n, seed).generations
 
-    async def _post(self, body: bytes) -> aiohttp.ClientResponse:
+    async def _post(self, request: dict[str, Any]) -> aiohttp.ClientResponse:
         attempt = 0
         while True:
+            if not self.asks_usage:
+                request.pop("stream_options", None)
             try:
-                return await self._send(body)
+                return await self._send(_dumps(request).encode(), "stream_options" in request)
+            except _RefusesUsage:
+                # Asking for usage must never cost a message: ask again without it, and
+                # remember (a 400 for it again would be a refusal of the prompt).
+                if self.asks_usage:
+                    log.warning("the upstream refuses stream_options: no usage from it")
+                self.asks_usage = False
+                continue
             except _Retryable as retryable:
                 # Nothing has reached the client yet, so a transient failure may be retried.
                 if attempt >= self.settings.upstream_max_retries:
@@ -327,8 +365,9 @@ class OpenAIProvider:
             except Exception as exc:
                 raise upstream_error(exc) from exc
 
-    async def _send(self, body: bytes) -> aiohttp.ClientResponse:
-        """Send one chat request: the response of a 2xx, else our error for its status."""
+    async def _send(self, body: bytes, asks_usage: bool = False) -> aiohttp.ClientResponse:
+        """Send one chat request: the response of a 2xx, else our error for its status
+        (_RefusesUsage when it refused `stream_options`, which `asks_usage` says it has)."""
         try:
             response = await self._http.post(self._url, self._headers, body)
         except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
@@ -340,11 +379,14 @@ class OpenAIProvider:
                 raise await _not_a_stream(response)
             return response
         try:
-            await response.read()  # so that the connection can serve the next message
+            # So that the connection can serve the next message.
+            answer = await response.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _Retryable(APIError(ErrorCode.UPSTREAM_ERROR, _DROPPED)) from exc
         finally:
             response.release()
+        if asks_usage and _names_stream_options(response.status, answer):
+            raise _RefusesUsage
         error = status_error(response.status, response.headers)
         if response.status >= 500:
             raise _Retryable(error)

@@ -24,6 +24,7 @@ from . import request_log, sse
 from .policies import page_token, rate_limited
 from .request import parse_json_object
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
+from .security import client_name
 
 bp = Blueprint("api", __name__)
 
@@ -34,7 +35,7 @@ def service() -> GenerationService:
 
 async def begin(fields: MessageRequest, language: str) -> MessageStream | Choices:
     """Start a generation for this request, noted for the request log."""
-    stream = await service().begin(fields, language)
+    stream = await service().begin(fields, language, client_name())
     record: dict[str, object] | None = request.scope.get(request_log.SCOPE_KEY)  # type: ignore[assignment]
     if record is not None:
         record["stream"] = stream
@@ -190,5 +191,6 @@ async def healthz() -> dict[str, str]:
 @bp.get("/v1/stats")
 @document_response(StatsResponse)
 async def stats() -> dict[str, object]:
-    """Usage counters: messages generated, by provider, by outcome."""
+    """Usage counters: messages generated, by provider, by outcome, and per API key name
+    (messages and tokens)."""
     return await service().stats.snapshot()

@@ -52,4 +52,7 @@ class StatsResponse(BaseModel):
     requests: int
     by_provider: dict[str, int]
     by_outcome: dict[str, int]
+    #: Per API key name (a bare key's fingerprint, `page`, `anonymous`): messages, requests,
+    #: prompt_tokens, completion_tokens.
+    by_key: dict[str, dict[str, int]]
     scope: str

@@ -37,11 +37,33 @@ def presented_key() -> str | None:
 
 
 def key_is_valid(key: str, keys: tuple[str, ...]) -> bool:
-    # Compare against every key, each in constant time, so timing tells nothing.
-    found = False
-    for candidate in keys:
-        found |= hmac.compare_digest(key.encode(), candidate.encode())
+    return key_index(key, keys) is not None
+
+
+def key_index(key: str, keys: tuple[str, ...]) -> int | None:
+    """Which of `keys` this is, if any. Compares against every key, each in constant time, so
+    timing tells nothing (not even which one matched)."""
+    found = None
+    for index, candidate in enumerate(keys):
+        if hmac.compare_digest(key.encode(), candidate.encode()):
+            found = index
     return found
+
+
+#: /v1/stats' name for the page's requests (its token, its form) while keys are set, and for
+#: every request while none is.
+PAGE, ANONYMOUS = "page", "anonymous"
+
+
+def client_name() -> str:
+    """Who /v1/stats and /metrics count this request's messages under: its key's name (a
+    bare key's fingerprint), `page` for the page's own requests while keys are set, else
+    `anonymous` (no key is configured). Only configured names, so the set is bounded."""
+    config = settings()
+    if not config.api_keys:
+        return ANONYMOUS
+    name: str | None = g.get("key_name")
+    return name if name is not None else PAGE
 
 
 def client_ip() -> str:
@@ -142,7 +164,9 @@ async def require_key() -> None:
     if not keys or not request.path.startswith(PROTECTED_PREFIXES):
         return
     key = presented_key()
-    if key and key_is_valid(key, keys):
+    index = key_index(key, keys) if key else None
+    if index is not None:
+        g.key_name = config.api_key_names[index]  # client_name(): the stats' name for it
         return
     token = request.headers.get("X-Page-Token", "")
     if (
