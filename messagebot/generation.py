@@ -52,6 +52,9 @@ class Done:
     finish_reason: str
     usage: dict[str, Any] | None
     index: int = 0
+    #: Who wrote it: with fallback upstreams, each of `n` messages may come from another.
+    provider: str = ""
+    model: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,13 @@ class GenerationService:
         known to ignore `n`, every message is (bench/choices.py)."""
         if self.shutting_down:
             raise APIError(ErrorCode.SERVER_SHUTDOWN, retry_after=5)
-        prompt = build_prompt(request, language, self.provider.prompt_style)
+        # A fallback chain builds one prompt per style its upstreams read (providers/fallback.py).
+        build = getattr(self.provider, "build_prompt", None)
+        prompt: Prompt = (
+            build(request, language)
+            if build is not None
+            else build_prompt(request, language, self.provider.prompt_style)
+        )
         start = Start(
             id=f"msg_{secrets.token_urlsafe(12)}",
             model=self.provider.model,
@@ -145,6 +154,10 @@ class GenerationService:
         except APIError as error:
             await self.stats.record(self.provider.name, error.code)
             raise
+        # With fallbacks, the upstream that wrote its first piece (providers/fallback.py).
+        written_by: tuple[str, str] | None = getattr(generation, "written_by", None)
+        if written_by is not None:
+            start = dataclasses.replace(start, provider=written_by[0], model=written_by[1])
         return MessageStream(self, start, generation, max_length, started, index)
 
 
@@ -296,6 +309,8 @@ class MessageStream:
             "length" if self._text.cut else "stop",
             self._generation.usage,
             self.index,
+            self.start.provider,
+            self.start.model,
         )
 
     async def events(
@@ -446,6 +461,13 @@ class Choices:
             first = errors[0]
             assert first is not None
             raise first
+        opened = next(
+            task.result() for task, error in zip(opening, errors, strict=True) if error is None
+        )
+        # `start` names the first opened message's writer (each `done` names its own).
+        self.start = dataclasses.replace(
+            self.start, provider=opened.start.provider, model=opened.start.model
+        )
         for index, (task, error) in enumerate(zip(opening, errors, strict=True)):
             if error is None:
                 self._pump(index, task.result())
