@@ -167,7 +167,7 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 # Fallback upstreams (issue 27; docs/api.md, "Upstreams that fail"), read in their own block.
 FALLBACK_SLOTS = 3
-_FALLBACK_PREFIX = "MESSAGEBOT_FALLBACK_"
+_FALLBACK_PREFIX = "MESSAGEBOT_FALLBACK"  # any variable so named must be one of ours
 _FALLBACK_NAME = re.compile(r"MESSAGEBOT_FALLBACK_([1-9][0-9]*)_(BASE_URL|API_KEY|MODEL)")
 LOCAL = "local"  # a fallback's base URL that means the embedded model
 
@@ -195,7 +195,7 @@ def _fallbacks(env: Mapping[str, str], primary: ProviderName) -> tuple[Fallback,
                 )
     fallbacks: list[Fallback] = []
     for slot in range(1, FALLBACK_SLOTS + 1):
-        var = f"{_FALLBACK_PREFIX}{slot}_"
+        var = f"{_FALLBACK_PREFIX}_{slot}_"
         url = env.get(var + "BASE_URL", "").strip()
         key = env.get(var + "API_KEY", "").strip() or None
         model = env.get(var + "MODEL", "").strip()
@@ -206,7 +206,7 @@ def _fallbacks(env: Mapping[str, str], primary: ProviderName) -> tuple[Fallback,
             continue
         if len(fallbacks) != slot - 1:
             raise ConfigError(
-                f"{var}BASE_URL is set but {_FALLBACK_PREFIX}{slot - 1}_BASE_URL is not: "
+                f"{var}BASE_URL is set but {_FALLBACK_PREFIX}_{slot - 1}_BASE_URL is not: "
                 "number the fallbacks from 1, without gaps"
             )
         if url.lower() == LOCAL:
