@@ -6,14 +6,13 @@ from dataclasses import replace
 
 from ..config import LOCAL, Settings
 from .base import Generation, Provider
+from .fallback import FallbackProvider
 
 
 def make_provider(settings: Settings) -> Provider:
     """The configured upstream; with fallbacks, the chain of them (providers/fallback.py)."""
     if not settings.fallbacks:
         return _one(settings)
-    from .fallback import FallbackProvider
-
     chain = [_one(settings)]
     for fallback in settings.fallbacks:
         if fallback.base_url == LOCAL:
