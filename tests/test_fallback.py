@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,15 @@ import pytest
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import assert_error, fake_log, free_port, running, stream, wait_until
+from .helpers import (
+    assert_error,
+    fake_log,
+    free_port,
+    hypercorn,
+    running,
+    stream,
+    wait_until,
+)
 from .raw_upstream import SSE_HEAD, RawUpstream, event, raw_upstream, sse_reply
 
 PRIMARY = "primary-model"
@@ -346,3 +355,23 @@ async def test_a_dead_primary_falls_back_to_the_embedded_model(client: httpx.Asy
         {"model": PRIMARY, "state": "failing"},
         {"model": local.model, "state": "ok"},
     ]
+
+
+async def test_each_worker_keeps_its_own_breaker(
+    primary: RawUpstream, fake: FakeUpstream, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Two Hypercorn workers (separate processes): each learns on its own that the primary is
+    down, so it is asked at most workers × MESSAGEBOT_BREAKER_FAILURES times (docs/api.md)."""
+    primary.replies["workers"] = Hang(SSE_HEAD)
+    env = chain_env(primary.base_url, fake, MESSAGEBOT_BREAKER_COOLDOWN_S="3600")
+    async with hypercorn(env, 2, tmp_path / "hypercorn.log") as (port, _):
+        for _ in range(30):
+            # A connection of its own each time, so that both workers take some.
+            async with httpx.AsyncClient(timeout=30) as own:
+                response = await own.post(
+                    f"http://127.0.0.1:{port}/v1/messages", json=body("workers", "workers")
+                )
+            assert response.status_code == 200, response.text
+            assert response.json()["model"] == FALLBACK
+    assert 3 <= primary.connections <= 6, primary.connections
+    assert len(await asked(client, fake, "workers")) == 30
