@@ -170,8 +170,8 @@ class FallbackProvider:
         last = len(self.chain) - 1
         error: APIError | None = None
         for index, (provider, breaker) in enumerate(zip(self.chain, self.breakers, strict=True)):
-            if loop.time() >= deadline:
-                break  # the request's own deadline: open_stream says upstream_timeout
+            if loop.time() >= deadline:  # the request's own deadline: no one else is asked
+                raise APIError(ErrorCode.UPSTREAM_TIMEOUT)
             if not breaker.allow():
                 log.info("upstream %d (%s) skipped: its breaker is open", index, provider.model)
                 continue
