@@ -37,6 +37,10 @@ async def servers(
         "MESSAGEBOT_FALLBACK_1_BASE_URL": fake.base_url,
         "MESSAGEBOT_FALLBACK_1_MODEL": "fallback-model",
         "MESSAGEBOT_UPSTREAM_RETRIES": "0",
+        # Examples cut before any text fail the primary: its breaker must not skip it for the
+        # next ones (this test is about the stream, tests/test_fallback.py about the breaker).
+        "MESSAGEBOT_BREAKER_FAILURES": "100",
+        "MESSAGEBOT_BREAKER_COOLDOWN_S": "0.001",
     }
     async with (
         running(upstream.env(MESSAGEBOT_UPSTREAM_RETRIES="0")) as plain,
