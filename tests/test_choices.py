@@ -61,7 +61,7 @@ async def test_json_gives_n_different_messages_and_the_first_on_top(
     assert [c["index"] for c in choices] == [0, 1, 2]
     assert len({c["message"] for c in choices}) == 3
     for choice in choices:
-        assert set(choice) == {"index", "message", "length", "finish_reason"}
+        assert set(choice) == {"index", "message", "length", "finish_reason", "provider", "model"}
         assert choice["length"] == len(choice["message"])
     top = {k: answer[k] for k in ("message", "length", "finish_reason")}
     assert top == {k: choices[0][k] for k in ("message", "length", "finish_reason")}
@@ -76,6 +76,8 @@ async def test_json_with_n_1_has_one_choice(server: Server, client: httpx.AsyncC
             "message": answer["message"],
             "length": answer["length"],
             "finish_reason": answer["finish_reason"],
+            "provider": "openai",
+            "model": "fake-model",
         }
     ]
 

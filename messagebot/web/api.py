@@ -100,6 +100,8 @@ def _choice(done: Done) -> dict[str, object]:
         "message": done.message,
         "length": done.length,
         "finish_reason": done.finish_reason,
+        "provider": done.provider,
+        "model": done.model,
     }
 
 
@@ -127,10 +129,9 @@ async def create_message() -> tuple[dict[str, object], int]:
     written = [outcome for outcome in await outcomes(stream) if isinstance(outcome, Done)]
     body = asdict(written[0])
     del body["index"]
+    # `provider` and `model` (from asdict) are the first written message's writer.
     body.update(
         language=language,
-        model=stream.start.model,
-        provider=stream.start.provider,
         choices=[_choice(done) for done in written],
     )
     return body, 200
@@ -170,13 +171,16 @@ async def legacy_streaming() -> Response:
 
 @bp.get("/healthz")
 @document_response(Health)
-async def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, object]:
     """Say that the service is up, and which provider and model it uses; with REDIS_URL,
     whether Redis answers (`ok` or `unreachable`); with a rate limit, whether the limiter
     enforces it right now (`enforced` or `not enforced`: Redis unreachable, or refusing the
     limiter's script)."""
     provider = service().provider
-    body = {"status": "ok", "provider": provider.name, "model": provider.model}
+    body: dict[str, object] = {"status": "ok", "provider": provider.name, "model": provider.model}
+    health = getattr(provider, "health", None)
+    if health is not None:  # fallback upstreams: each one's model and state, never a URL
+        body["upstreams"] = health()
     stats = service().stats
     if isinstance(stats, RedisStats):
         # Bounded: at once while Redis is known to be down, else a PING of at most 0.25 s.

@@ -12,6 +12,9 @@ class Choice(BaseModel):
     message: str
     length: int
     finish_reason: Literal["stop", "length"]
+    #: Who wrote this message: with fallback upstreams, each may come from another.
+    provider: Literal["openai", "local"]
+    model: str
 
 
 class MessageResponse(BaseModel):
@@ -45,6 +48,13 @@ class Health(BaseModel):
     redis: Literal["ok", "unreachable"] | None = None
     #: Only with a rate limit: whether the limiter enforces it right now.
     rate_limit: Literal["enforced", "not enforced"] | None = None
+    #: Only with fallback upstreams: each one's model and state, in order (no URL, no key).
+    upstreams: list[Upstream] | None = None
+
+
+class Upstream(BaseModel):
+    model: str
+    state: Literal["ok", "failing"]
 
 
 class StatsResponse(BaseModel):
