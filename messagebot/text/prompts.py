@@ -95,14 +95,22 @@ def max_tokens_for(max_length: int, language: str) -> int:
     return math.ceil(max_length * per_char) + 16
 
 
-def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "chat") -> Prompt:
-    """The prompt for one request. The fields go in as data, never as instructions."""
+def build_prompt(
+    request: MessageRequest,
+    language: str,
+    style: PromptStyle = "chat",
+    variant: int | None = None,
+) -> Prompt:
+    """The prompt for one request. The fields go in as data, never as instructions.
+
+    `variant` varies a base model's few-shot examples (examples.select): each new request
+    gets its own, so that "Write another" writes another message; None, the nearest five."""
     max_tokens = max_tokens_for(request.max_length, language)
     name = language_name(language)  # our own name for it: the client's tag never goes in
     if style == "completion":
         if request.draft:
             return _rewrite(request, language, max_tokens)
-        return _completion(request, language, max_tokens)
+        return _completion(request, language, max_tokens, variant)
     occasion = occasions.classify(request.reason)
     calm = occasion in occasions.CALM
     defaults = _examples()["calm_manner" if calm else "default_manner"]
@@ -152,7 +160,9 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
     )
 
 
-def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
+def _completion(
+    request: MessageRequest, language: str, max_tokens: int, variant: int | None = None
+) -> Prompt:
     primary = language.split("-")[0]
     examples = _examples()
     occasion = occasions.classify(request.reason)
@@ -179,6 +189,7 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
         example_bank.tone_class(manner),
         request.max_length,
         _particle(form),
+        variant,
     )
     text = _completion_template().render(
         language_name=language_name(language),
