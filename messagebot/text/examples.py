@@ -127,8 +127,12 @@ def _score(
     if example.tone == tone:
         score += 5
     length = len(example.message)
-    target = min(max(0.6 * max_length, 30), 130)
-    score -= 20 * abs(length - target) / target
+    # The model writes about as long as its examples: a long request needs long ones (the
+    # message should have at least half of max_length, issue 26).
+    target = max(0.7 * max_length, 30)
+    score -= 40 * abs(length - target) / target
+    if length < max_length / 2:
+        score -= 40  # a short example makes a short message, whatever was asked
     if length > 0.9 * max_length:
         score -= 60  # the model writes about as long as its examples
     return score
@@ -157,14 +161,18 @@ def select(
     `language` is the bank's language ("en" for any language the bank lacks); `particle` is
     the vocative ending of the Korean address ("아" or "야"), if it has one. Without a
     `variant`, the five nearest; with one, five drawn by it from the nearest POOL_PER_PROMPT,
-    in the same order (the same variant draws the same five)."""
+    nearly in the same order (the same variant draws the same five in the same order)."""
     ranked = _ranked(language, occasion, cls, level, tone, max_length, particle)
-    if variant is None or len(ranked) <= EXAMPLES_PER_PROMPT:
-        chosen = ranked[:EXAMPLES_PER_PROMPT]
+    if variant is None:
+        chosen = [example for _, example in ranked[:EXAMPLES_PER_PROMPT]]
     else:
-        pool = range(min(POOL_PER_PROMPT, len(ranked)))
-        picked = sorted(random.Random(variant).sample(pool, EXAMPLES_PER_PROMPT))
-        chosen = tuple(ranked[index] for index in picked)
+        # The model copies the last example most: about equally near ones (within the margin)
+        # take turns there, but one of a neighbouring occasion never goes after this one's.
+        draw = random.Random(variant)
+        picked = draw.sample(ranked, min(EXAMPLES_PER_PROMPT, len(ranked)))
+        jittered = [(score + draw.uniform(0, POOL_MARGIN), example) for score, example in picked]
+        jittered.sort(key=lambda item: item[0], reverse=True)
+        chosen = [example for _, example in jittered]
     return tuple(reversed(chosen))
 
 
@@ -177,8 +185,9 @@ def _ranked(
     tone: str,
     max_length: int,
     particle: str,
-) -> tuple[Example, ...]:
-    """The bank's examples that may be shown for this request, nearest first."""
+) -> tuple[tuple[float, Example], ...]:
+    """The bank's examples that may be shown for this request and their scores, nearest
+    first."""
     scored = []
     for index, example in enumerate(bank()[language]):
         score = _score(example, occasion, cls, level, tone, max_length, particle)
@@ -189,4 +198,4 @@ def _ranked(
         # Only examples about as near as the fifth: not another occasion's in place of this one's.
         floor = scored[EXAMPLES_PER_PROMPT - 1][0] - POOL_MARGIN
         scored = [item for item in scored if item[0] >= floor]
-    return tuple(example for _, _, example in scored[:POOL_PER_PROMPT])
+    return tuple((score, example) for score, _, example in scored[:POOL_PER_PROMPT])

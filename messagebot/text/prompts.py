@@ -18,8 +18,9 @@ from . import korean, occasions, quality
 from .language import language_name
 
 _DENSE_SCRIPTS = ("ko", "ja", "zh", "th")
-# A message may end at its first sentence end past this share of max_length (issue 17).
-FINISH_SHARE = 0.4
+# A message may end at its first sentence end past this share of max_length (issue 17); at
+# least half, so that a message is about as long as it was asked to be (issue 26).
+FINISH_SHARE = 0.5
 # Best-of-n on the local base model: at most this many candidates (issue 17).
 CANDIDATES = 3
 
@@ -149,6 +150,9 @@ def build_prompt(
         "apology": occasion == "apology",
         "default_manner": defaults.get(language.split("-")[0], f"warm, natural {name}"),
         "max_length": request.max_length,
+        # A message is asked to be at least half its max_length: the length the person chose
+        # means something (issue 26).
+        "min_length": request.max_length // 2,
         "request_json": request_json,
     }
     return Prompt(
@@ -205,11 +209,12 @@ def _completion(
         },
     )
     # One message is one line; a new "To:" would be the model inventing the next example.
+    finish_after = max(20, math.ceil(FINISH_SHARE * request.max_length))
     return Prompt(
         max_tokens=max_tokens,
         text=text,
         stop=("\n", "To:"),
-        finish_after=max(20, math.ceil(FINISH_SHARE * request.max_length)),
+        finish_after=finish_after,
         max_chars=request.max_length,
         candidates=CANDIDATES,
         check=quality.score(request, language),
