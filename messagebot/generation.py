@@ -23,6 +23,7 @@ from .errors import APIError, ErrorCode
 from .providers import Generation, Provider
 from .request import MessageRequest
 from .stats import DUPLICATE, Stats, tokens
+from .text.language import language_name
 from .text.pipeline import MessageText
 from .text.prompts import Prompt, build_prompt
 
@@ -154,12 +155,17 @@ class GenerationService:
         known to ignore `n`, every message is (bench/choices.py)."""
         if self.shutting_down:
             raise APIError(ErrorCode.SERVER_SHUTDOWN, retry_after=5)
+        check_language(self.provider, request, language)
+        # A new request shows a base model other examples ("Write another", issue 26); with
+        # MESSAGEBOT_LOCAL_SEED set, the same ones every time (reproducible runs).
+        seed = self.settings.local_seed
+        variant = secrets.randbits(32) if seed is None else seed
         # A fallback chain builds one prompt per style its upstreams read (providers/fallback.py).
         build = getattr(self.provider, "build_prompt", None)
         prompt: Prompt = (
-            build(request, language)
+            build(request, language, variant)
             if build is not None
-            else build_prompt(request, language, self.provider.prompt_style)
+            else build_prompt(request, language, self.provider.prompt_style, variant)
         )
         start = Start(
             id=f"msg_{secrets.token_urlsafe(12)}",
@@ -205,6 +211,23 @@ class GenerationService:
         if written_by is not None:
             start = dataclasses.replace(start, provider=written_by[0], model=written_by[1])
         return MessageStream(self, start, generation, max_length, started, index, tally)
+
+
+def check_language(provider: Provider, request: MessageRequest, language: str) -> None:
+    """Refuse a language the provider's model cannot write (a 422 naming `language`), whether
+    the request named it or it was detected from the fields: never English labelled `ja`."""
+    writes = provider.languages
+    primary = language.split("-")[0]
+    if writes is None or primary in writes:
+        return
+    known = ", ".join(f"{tag} ({language_name(tag)})" for tag in sorted(writes))
+    how = "asked for" if request.language else "detected from the fields"
+    raise APIError(
+        ErrorCode.INVALID_REQUEST,
+        f"This server's model ({provider.model}) writes only {known}; "
+        f"{language_name(language)} ({language}, {how}) is not one of them.",
+        fields={"language": f"this model writes only {known}"},
+    )
 
 
 # The flush interval per open stream: 200 streams give 50 ms, 20 streams 5 ms (less than the

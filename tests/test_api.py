@@ -275,7 +275,7 @@ async def test_prompt_reaches_upstream_with_fields_as_data(
     system, user = record["messages"]
     assert system["role"] == "system" and user["role"] == "user"
     assert "Write it in English." in system["content"]
-    assert "At most 100 characters" in system["content"]
+    assert "between 50 and 100 characters" in system["content"]
     assert '"name": "Minji"' in user["content"]
     assert '"relation": "wife"' in user["content"]
     # The SDK's auth and headers, and a body we can read raw.

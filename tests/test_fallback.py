@@ -360,6 +360,31 @@ async def test_a_dead_primary_falls_back_to_the_embedded_model(client: httpx.Asy
     ]
 
 
+async def test_a_fallback_that_cannot_write_the_language_is_not_asked(
+    client: httpx.AsyncClient,
+) -> None:
+    """The embedded base model writes only en and ko: a Japanese message whose primary is down
+    gets the primary's error, never English labelled ja from the fallback."""
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    env = {
+        "OPENAI_BASE_URL": dead,
+        "MESSAGEBOT_MODEL": PRIMARY,
+        "MESSAGEBOT_FALLBACK_1_BASE_URL": "local",
+        "MESSAGEBOT_LOCAL_THREADS": "1",
+        "MESSAGEBOT_UPSTREAM_RETRIES": "0",
+    }
+    body = {"name": "Yuki", "relation": "friend", "reason": "birthday", "language": "ja"}
+    async with running(env) as server:
+        answer = await client.post(f"{server.url}/v1/messages", json=body)
+        korean = await client.post(
+            f"{server.url}/v1/messages", json={**body, "language": "ko", "name": "민지"}
+        )
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["error"]["code"] == "upstream_error"
+    assert korean.status_code == 200, korean.text
+    assert korean.json()["provider"] == "local"
+
+
 async def test_each_worker_keeps_its_own_breaker(
     primary: RawUpstream, fake: FakeUpstream, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:

@@ -41,6 +41,7 @@ class ScriptedProvider:
     name = "scripted"
     model = "scripted"
     prompt_style: PromptStyle = "chat"
+    languages: frozenset[str] | None = None
 
     def __init__(self, script: list[tuple[float, str]]) -> None:
         self.script = script

@@ -150,7 +150,7 @@ def test_the_bank_is_large_tagged_and_its_korean_fits_its_own_tags() -> None:
         assert len({e.message for e in entries}) == len(entries), language
         for example in entries:
             assert example.occasion != "other", example.message
-            assert 10 <= len(example.message) <= 200
+            assert 10 <= len(example.message) <= 350  # bank_more.json has long ones (issue 26)
             if language == "ko":
                 assert example.level in ("banmal", "polite")
                 assert korean.level_fits(

@@ -1,7 +1,7 @@
 """MESSAGEBOT_LOCAL_SEED makes the embedded model reproducible: every request starts from it
-(before, a best-of-three request moved the seed on for every later one). That a new request
-writes a new message is not claimed: at t=0.3 the tiny model mostly writes the same text from
-any seed (docs/local-model.md). The real bundled model: slow."""
+(before, a best-of-three request moved the seed on for every later one), and the examples'
+draw with it. That a new request without it writes a new message: test_local_controls.py.
+The real bundled model: slow."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ Write exactly one message that the sender can send as it is:
 - Write it in English.
 - Address the recipient directly, using their name, and fit who they are to the sender.
 - Tone: as the request's "manner" describes it.
-- At most 120 characters in total, spaces included. Shorter is fine; never longer.
+- Length: between 60 and 120 characters in total, spaces included. Use the room: a message \
+asked to be this long should be, with a few sentences if needed; never longer than 120.
 - Output only the message itself: no preamble such as "Here is a message", no title, no \
 quotation marks around it, no markdown, no signature, and no placeholders such as [Your Name].
 
@@ -43,7 +44,7 @@ def test_english_prompt_exactly() -> None:
     assert prompt.messages[1]["content"] == (
         '<request>\n{\n "name": "Minji",\n "relation": "wife",\n "reason": "birthday",\n'
         ' "manner": "playful"\n}\n</request>\n'
-        "Write the English message now, at most 120 characters."
+        "Write the English message now, 60 to 120 characters."
     )
     assert prompt.max_tokens == 76
 
@@ -55,8 +56,10 @@ def test_defaults_in_prompt_without_name_or_manner() -> None:
     assert "- 한국어로 쓰세요." in system
     assert "- 어조: 따뜻하게." in system
     assert "이름을 넣어" not in system
-    assert "공백을 포함해 200자 이내로" in system
-    assert prompt.messages[1]["content"].endswith("이제 한국어 메시지를 200자 이내로 쓰세요.")
+    assert "공백을 포함해 100자 이상 200자 이내로" in system
+    assert prompt.messages[1]["content"].endswith(
+        "이제 한국어 메시지를 100자 이상 200자 이내로 쓰세요."
+    )
     data = prompt.messages[1]["content"].split("<request>\n")[1].split("\n</request>")[0]
     assert json.loads(data) == {"relation": "아내", "reason": "생일"}
     assert prompt.max_tokens == 316
@@ -86,7 +89,7 @@ def test_completion_prompt_for_base_models() -> None:
     prompt = build_prompt(request, "ko", "completion")
     assert prompt.messages == []
     assert prompt.stop == ("\n", "To:")
-    assert (prompt.finish_after, prompt.max_chars) == (80, 200)
+    assert (prompt.finish_after, prompt.max_chars) == (100, 200)  # half of max_length
     assert prompt.text.startswith(
         "Short greeting messages (one line each, addressed to the recipient by name).\n\nTo: "
     )

@@ -28,6 +28,9 @@ class Provider(Protocol):
     model: str
     #: Chat messages for instruction-tuned models; a few-shot text for base models.
     prompt_style: PromptStyle
+    #: The languages (primary subtags) the model writes acceptably, or None for every one we
+    #: know (language.NAMES). A request in another is refused with a 422 naming `language`.
+    languages: frozenset[str] | None
 
     async def startup(self) -> None:
         """Get ready to serve (open clients, load the model); fail fast on bad config."""

@@ -120,9 +120,17 @@ class StyledPrompt(Prompt):
     in the chain reads a few-shot text, an instruction-tuned one chat messages)."""
 
     others: dict[PromptStyle, Prompt] = field(default_factory=dict)
+    #: The request's language: an upstream whose model cannot write it is not asked.
+    language: str = ""
 
     def for_style(self, style: PromptStyle) -> Prompt:
         return self.others.get(style, self)
+
+
+def writes(provider: Provider, prompt: Prompt) -> bool:
+    """Whether `provider`'s model writes the language `prompt` is in (unknown: yes)."""
+    language = prompt.language.split("-")[0] if isinstance(prompt, StyledPrompt) else ""
+    return not language or provider.languages is None or language in provider.languages
 
 
 class FallbackProvider:
@@ -137,20 +145,32 @@ class FallbackProvider:
         ]
         self.name, self.model = chain[0].name, chain[0].model
         self.prompt_style: PromptStyle = chain[0].prompt_style  # known once started
+        self.languages = self._languages()
 
-    def build_prompt(self, request: MessageRequest, language: str) -> Prompt:
+    def _languages(self) -> frozenset[str] | None:
+        """What some upstream of the chain writes (None: every language); open() asks only
+        the upstreams that write the request's."""
+        if any(provider.languages is None for provider in self.chain):
+            return None
+        return frozenset().union(*(provider.languages or () for provider in self.chain))
+
+    def build_prompt(
+        self, request: MessageRequest, language: str, variant: int | None = None
+    ) -> Prompt:
         """The request's prompt for the primary, and for any upstream of another style."""
         styles = {provider.prompt_style for provider in self.chain} - {self.prompt_style}
-        prompt = build_prompt(request, language, self.prompt_style)
+        prompt = build_prompt(request, language, self.prompt_style, variant)
         return StyledPrompt(
             **{item.name: getattr(prompt, item.name) for item in fields(prompt)},
-            others={style: build_prompt(request, language, style) for style in styles},
+            others={style: build_prompt(request, language, style, variant) for style in styles},
+            language=language,
         )
 
     async def startup(self) -> None:
         for provider in self.chain:
             await provider.startup()
         self.prompt_style = self.chain[0].prompt_style
+        self.languages = self._languages()  # a local model's are known once it is loaded
 
     async def shutdown(self) -> None:
         for provider in reversed(self.chain):
@@ -172,6 +192,13 @@ class FallbackProvider:
         for index, (provider, breaker) in enumerate(zip(self.chain, self.breakers, strict=True)):
             if loop.time() >= deadline:  # the request's own deadline: no one else is asked
                 raise APIError(ErrorCode.UPSTREAM_TIMEOUT)
+            if not writes(provider, prompt):
+                log.info(
+                    "upstream %d (%s) skipped: it does not write this language",
+                    index,
+                    provider.model,
+                )
+                continue
             if not breaker.allow():
                 log.info("upstream %d (%s) skipped: its breaker is open", index, provider.model)
                 continue

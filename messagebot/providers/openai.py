@@ -264,6 +264,7 @@ class OpenAIGeneration:
 class OpenAIProvider:
     name = "openai"
     prompt_style: PromptStyle = "chat"
+    languages: frozenset[str] | None = None  # a real model: every language
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -10,6 +10,7 @@ few hundred entries, cached by its key.
 from __future__ import annotations
 
 import json
+import random
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,13 +78,22 @@ def _tag(language: str, entry: dict[str, str]) -> Example:
     )
 
 
+#: The bank's files, read in this order: bank.json, then more examples per language
+#: (longer ones for long requests, and the other languages the embedded model writes).
+BANK_FILES = ("bank.json", "bank_more.json")
+
+
 @lru_cache(maxsize=1)
 def bank() -> dict[str, tuple[Example, ...]]:
-    raw: dict[str, Any] = json.loads((data_dir("prompts") / "bank.json").read_text("utf-8"))
+    entries: dict[str, list[dict[str, str]]] = {}
+    for file in BANK_FILES:
+        raw: dict[str, Any] = json.loads((data_dir("prompts") / file).read_text("utf-8"))
+        for language, more in raw.items():
+            if not language.startswith("_"):
+                entries.setdefault(language, []).extend(more)
     return {
-        language: tuple(_tag(language, entry) for entry in entries)
-        for language, entries in raw.items()
-        if not language.startswith("_")
+        language: tuple(_tag(language, entry) for entry in more)
+        for language, more in entries.items()
     }
 
 
@@ -117,14 +127,27 @@ def _score(
     if example.tone == tone:
         score += 5
     length = len(example.message)
-    target = min(max(0.6 * max_length, 30), 130)
-    score -= 20 * abs(length - target) / target
+    # The model writes about as long as its examples: a long request needs long ones (the
+    # message should have at least half of max_length, issue 26).
+    # At most 55 in all: less than the 60 between an example of this occasion and one of a
+    # neighbouring occasion, so that length never brings in another occasion's words.
+    target = max(0.7 * max_length, 30)
+    score -= min(25.0, 25 * abs(length - target) / target)
+    if length < max_length / 2:
+        score -= 15  # a short example makes a short message, whatever was asked
     if length > 0.9 * max_length:
-        score -= 60  # the model writes about as long as its examples
+        score -= 15  # the model writes about as long as its examples
     return score
 
 
-@lru_cache(maxsize=4096)
+#: "Write another" (issue 26): a request with a variant draws its five from this many of the
+#: nearest, so that two requests do not show the model the same examples (which it copies).
+POOL_PER_PROMPT = 9
+#: ... of those at most this much less near than the fifth nearest (a neighbouring occasion's
+#: example scores 60 less than one of the same occasion).
+POOL_MARGIN = 30.0
+
+
 def select(
     language: str,
     occasion: str,
@@ -133,16 +156,48 @@ def select(
     tone: str,
     max_length: int,
     particle: str = "",
+    variant: int | None = None,
 ) -> tuple[Example, ...]:
     """The closest examples, the closest last (nearest the request, where a base model looks).
 
     `language` is the bank's language ("en" for any language the bank lacks); `particle` is
-    the vocative ending of the Korean address ("아" or "야"), if it has one."""
+    the vocative ending of the Korean address ("아" or "야"), if it has one. Without a
+    `variant`, the five nearest; with one, five drawn by it from the nearest POOL_PER_PROMPT,
+    nearly in the same order (the same variant draws the same five in the same order)."""
+    ranked = _ranked(language, occasion, cls, level, tone, max_length, particle)
+    if variant is None:
+        chosen = [example for _, example in ranked[:EXAMPLES_PER_PROMPT]]
+    else:
+        # The model copies the last example most: about equally near ones (within the margin)
+        # take turns there, but one of a neighbouring occasion never goes after this one's.
+        draw = random.Random(variant)
+        picked = draw.sample(ranked, min(EXAMPLES_PER_PROMPT, len(ranked)))
+        jittered = [(score + draw.uniform(0, POOL_MARGIN), example) for score, example in picked]
+        jittered.sort(key=lambda item: item[0], reverse=True)
+        chosen = [example for _, example in jittered]
+    return tuple(reversed(chosen))
+
+
+@lru_cache(maxsize=4096)
+def _ranked(
+    language: str,
+    occasion: str,
+    cls: str,
+    level: str,
+    tone: str,
+    max_length: int,
+    particle: str,
+) -> tuple[tuple[float, Example], ...]:
+    """The bank's examples that may be shown for this request and their scores, nearest
+    first."""
     scored = []
     for index, example in enumerate(bank()[language]):
         score = _score(example, occasion, cls, level, tone, max_length, particle)
         if score is not None:
             scored.append((score, -index, example))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    chosen = [example for _, _, example in scored[:EXAMPLES_PER_PROMPT]]
-    return tuple(reversed(chosen))
+    if len(scored) > EXAMPLES_PER_PROMPT:
+        # Only examples about as near as the fifth: not another occasion's in place of this one's.
+        floor = scored[EXAMPLES_PER_PROMPT - 1][0] - POOL_MARGIN
+        scored = [item for item in scored if item[0] >= floor]
+    return tuple((score, example) for score, _, example in scored[:POOL_PER_PROMPT])

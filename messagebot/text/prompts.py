@@ -18,8 +18,9 @@ from . import korean, occasions, quality
 from .language import language_name
 
 _DENSE_SCRIPTS = ("ko", "ja", "zh", "th")
-# A message may end at its first sentence end past this share of max_length (issue 17).
-FINISH_SHARE = 0.4
+# A message may end at its first sentence end past this share of max_length (issue 17); at
+# least half, so that a message is about as long as it was asked to be (issue 26).
+FINISH_SHARE = 0.5
 # Best-of-n on the local base model: at most this many candidates (issue 17).
 CANDIDATES = 3
 
@@ -95,14 +96,22 @@ def max_tokens_for(max_length: int, language: str) -> int:
     return math.ceil(max_length * per_char) + 16
 
 
-def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "chat") -> Prompt:
-    """The prompt for one request. The fields go in as data, never as instructions."""
+def build_prompt(
+    request: MessageRequest,
+    language: str,
+    style: PromptStyle = "chat",
+    variant: int | None = None,
+) -> Prompt:
+    """The prompt for one request. The fields go in as data, never as instructions.
+
+    `variant` varies a base model's few-shot examples (examples.select): each new request
+    gets its own, so that "Write another" writes another message; None, the nearest five."""
     max_tokens = max_tokens_for(request.max_length, language)
     name = language_name(language)  # our own name for it: the client's tag never goes in
     if style == "completion":
         if request.draft:
             return _rewrite(request, language, max_tokens)
-        return _completion(request, language, max_tokens)
+        return _completion(request, language, max_tokens, variant)
     occasion = occasions.classify(request.reason)
     calm = occasion in occasions.CALM
     defaults = _examples()["calm_manner" if calm else "default_manner"]
@@ -141,6 +150,9 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
         "apology": occasion == "apology",
         "default_manner": defaults.get(language.split("-")[0], f"warm, natural {name}"),
         "max_length": request.max_length,
+        # A message is asked to be at least half its max_length: the length the person chose
+        # means something (issue 26).
+        "min_length": request.max_length // 2,
         "request_json": request_json,
     }
     return Prompt(
@@ -152,7 +164,9 @@ def build_prompt(request: MessageRequest, language: str, style: PromptStyle = "c
     )
 
 
-def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
+def _completion(
+    request: MessageRequest, language: str, max_tokens: int, variant: int | None = None
+) -> Prompt:
     primary = language.split("-")[0]
     examples = _examples()
     occasion = occasions.classify(request.reason)
@@ -179,6 +193,7 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
         example_bank.tone_class(manner),
         request.max_length,
         _particle(form),
+        variant,
     )
     text = _completion_template().render(
         language_name=language_name(language),
@@ -194,11 +209,12 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
         },
     )
     # One message is one line; a new "To:" would be the model inventing the next example.
+    finish_after = max(20, math.ceil(FINISH_SHARE * request.max_length))
     return Prompt(
         max_tokens=max_tokens,
         text=text,
         stop=("\n", "To:"),
-        finish_after=max(20, math.ceil(FINISH_SHARE * request.max_length)),
+        finish_after=finish_after,
         max_chars=request.max_length,
         candidates=CANDIDATES,
         check=quality.score(request, language),

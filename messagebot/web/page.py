@@ -116,6 +116,13 @@ def _shown(one: Done | Failure | None, text: Mapping[str, Any]) -> dict[str, Any
     return {"message": one.message, "length": one.length, "finish_reason": one.finish_reason}
 
 
+def offered_languages() -> tuple[tuple[str, str], ...]:
+    """The message languages the page offers: those the provider's model writes (the embedded
+    base model writes only some; docs/local-model.md)."""
+    writes = service().provider.languages
+    return tuple(item for item in MESSAGE_LANGUAGES if writes is None or item[0] in writes)
+
+
 def client_text(ui: str) -> dict[str, Any]:
     """The words static/app.js needs, handed over in the page: every UI language's, so that the
     한국어 | English switch redraws the page in place, keeping the form and the message."""
@@ -141,7 +148,7 @@ async def render_page(
         t=text,
         js_text=client_text(ui),
         values=shown,
-        languages=MESSAGE_LANGUAGES,
+        languages=offered_languages(),
         results=[_shown(one, text) for one in results or []],
         max_length=max_length,
         general_error=general,
