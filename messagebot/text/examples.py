@@ -87,6 +87,12 @@ def bank() -> dict[str, tuple[Example, ...]]:
     }
 
 
+# Relations one looks up to, and what one does not say to them.
+UPWARD = frozenset({"boss", "teacher", "client", "senior", "grandparent", "parent"})
+_PROUD = re.compile(r"proud of you|자랑스러", re.IGNORECASE)
+_CONGRATS = re.compile(r"축하|congrat", re.IGNORECASE)
+
+
 def _score(
     example: Example,
     occasion: str,
@@ -98,12 +104,22 @@ def _score(
 ) -> float | None:
     if occasion in occasions.CALM and occasions.LOUD.search(example.message):
         return None  # a base model copies an example's "!" into a condolence message
+    if cls in UPWARD and _PROUD.search(example.message):
+        return None  # "I'm so proud of you" to a manager is copied, and condescends upward
     if example.occasion == occasion:
         score = 100.0
     elif example.occasion in occasions.NEIGHBOURS.get(occasion, ()):
         score = 40.0
     elif example.occasion in occasions.SEASONAL:
         return None  # another season's example drags that season into the message
+    elif occasions.kind(example.occasion) == occasions.kind(occasion) != "other":
+        # An occasion the bank barely knows borrows from its kind (a loss, a thanks, a
+        # cheer…), its plain examples first: they carry no other occasion's words (issue 26).
+        score = 30.0 if example.occasion == occasions.PLAIN.get(occasions.kind(occasion)) else 20.0
+    elif occasion in occasions.CALM:
+        return None  # "thank you for your help" to the bereaved, "얼른 나아" to an apology
+    elif occasions.kind(occasion) == "cheer" and _CONGRATS.search(example.message):
+        return None  # "수능 응원 축하해": 응원 is not 축하
     else:
         score = 0.0
     if level:
