@@ -49,7 +49,10 @@ def test_each_criterion_catches_its_fault() -> None:
         "language": "en",
         "max_length": 40,
     }
-    assert failed(en, "Minji, happy birthday! " * 3) == {"fits max_length"}
+    assert failed(en, "Minji, happy birthday! " * 3) == {
+        "fits max_length",
+        "no sentence said twice",
+    }
     assert failed(en, "Happy birthday, my love!") == {"names the person"}
     assert failed(en, "민지야, 생일 축하해! 사랑해.") >= {"right language"}
     assert failed(en, "Sure! Here's one:\nMinji, happy bday!") == {"no preamble/quotes/placeholder"}
@@ -112,6 +115,8 @@ def test_each_criterion_catches_its_fault() -> None:
         "no cheer on a hard occasion",
         "does not paste the reason",
         "fits the relation's role",
+        "no sentence said twice",
+        "names the right person's loss",
     }
 
 

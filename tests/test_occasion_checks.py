@@ -89,6 +89,36 @@ CASES: list[tuple[Check, Mapping[str, object], str, str]] = [
         "Congratulations on your promotion, Mr. Kim! It is well deserved.",
     ),
     (
+        quality.no_repeats,
+        {"name": "민준", "relation": "남동생", "reason": "입대", "language": "ko"},
+        "민준아, 입대 잘하고 와! 휴가 나오면 제일 먼저 연락해. 민준아, 입대 잘하고 와!",
+        "민준아, 입대 잘하고 와! 휴가 나오면 제일 먼저 연락해.",
+    ),
+    (
+        quality.right_person,
+        BEREAVED,
+        "정민아, 아버님 소식 들었어. 아버님을 위해 할머니의 명복을 빌게.",
+        "정민아, 아버님 소식 들었어. 아버님의 명복을 빌게.",
+    ),
+    (
+        quality.right_person,
+        {"name": "Mrs. Lee", "relation": "neighbor", "reason": "loss of her husband"},
+        "Mrs. Lee, I'm so sorry about your wife. She was lovely.",
+        "Mrs. Lee, I'm so sorry about your husband. He was a kind man.",
+    ),
+    (
+        quality.fits_role,
+        {"name": "은지", "relation": "언니", "reason": "출산", "language": "ko"},
+        "언니, 출산 정말 축하해! 고생 많았어. 너랑 함께 줘서 고마워.",
+        "언니, 출산 정말 축하해! 너무 고생 많았어.",
+    ),
+    (
+        quality.fits_role,
+        {"name": "준호", "relation": "친구", "reason": "입대", "language": "ko"},
+        "준호야, 몸 건강히 잘 다녀와. 엄마는 매일 네 생각할게.",
+        "준호야, 몸 건강히 잘 다녀와. 휴가 나오면 연락해.",
+    ),
+    (
         quality.no_cheer_on_loss,
         NEIGHBOUR,
         "Mrs. Lee, I am so sorry for your loss. Enjoy the weekend.",
@@ -210,5 +240,7 @@ def test_every_bank_message_passes_the_new_checks() -> None:
                 quality.reason_not_pasted,
                 quality.fits_role,
                 quality.calm,
+                quality.no_repeats,
+                quality.right_person,
             ):
                 assert check(req, example.message), (check.__name__, example.message)

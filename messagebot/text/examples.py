@@ -127,7 +127,9 @@ def _score(
         # than an example of another occasion at the right level.
         score += 30 if example.level == level else -80
     if particle and example.address.endswith(particle):
-        score += 8  # "준호야" is copied best from examples that call by 야 too
+        # "준호야" is copied best from examples that call by 야 too; with 8 the nearest 전역
+        # example was still "승민아", and the model wrote "승우아" (issue 26).
+        score += 12
     if example.relation_class == cls:
         score += 15
     if example.tone == tone:

@@ -403,10 +403,23 @@ _PARTNER_ONLY = re.compile(
 )
 
 
+# 너 to an elder or a superior is rude even in 반말 ("언니, …너랑…"); "너무" is not 너.
+_NEO = re.compile(
+    r"(?<![\uac00-\ud7a3])(?:너|네가|니가)(?:랑|는|를|의|도|한테|에게|하고|가)?(?=[\s,.!?~]|$)"
+)
+_ABOVE = frozenset({"parent", "grandparent", "older", "boss", "teacher", "client", "senior"})
+# A parent's words about themself ("엄마는 매일 네 생각할게") to someone who is not their child.
+_PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)")
+_NOT_CHILDREN = frozenset(
+    {"friend", "colleague", "boss", "teacher", "client", "senior", "neighbor", "group", "older"}
+)
+
+
 def fits_role(request: MessageRequest, message: str) -> bool:
     """It speaks to the relation it is for: no "working with you" to a son or a friend, no "I'm
-    so proud of you" up to a manager, a teacher or a client, no "love you" to a colleague, and
-    a spouse's words ("당신", "marrying you") to a spouse only."""
+    so proud of you" up to a manager, a teacher or a client, no "love you" to a colleague, no
+    너 to an older sister or a manager, no "엄마는 매일 네 생각할게" to a friend, and a spouse's
+    words ("당신", "marrying you") to a spouse only."""
     if request.relation is None or request.draft:
         return True
     cls = korean.relation_class(request.relation)[0]
@@ -416,7 +429,71 @@ def fits_role(request: MessageRequest, message: str) -> bool:
         return False
     if cls in ("boss", "client", "colleague") and _LOVE.search(message):
         return False
+    if cls in _ABOVE and _NEO.search(message):
+        return False
+    if cls in _NOT_CHILDREN and _PARENT_SELF.search(message):
+        return False
     return cls == "partner" or not _PARTNER_ONLY.search(message)
+
+
+def _sentences(text: str) -> list[str]:
+    return [" ".join(part.split()).lower() for part in re.split(r"[.!?。！？\n]+", text)]
+
+
+def no_repeats(request: MessageRequest, message: str) -> bool:
+    """No sentence said twice ("민준아, 입대 잘하고 와! … 민준아, 입대 잘하고 와!")."""
+    said = [sentence for sentence in _sentences(message) if len(sentence) >= 4]
+    return len(said) == len(set(said))
+
+
+# Whose loss it is: the kin the reason names, not another's ("할머니의 명복" for 아버님 부고,
+# "your wife" for the loss of her husband).
+_KIN: dict[str, tuple[str, ...]] = {
+    "father": ("아버님", "아버지", "부친", "father", "dad"),
+    "mother": ("어머님", "어머니", "모친", "mother", "mom", "mum"),
+    "grandmother": ("할머니", "grandmother", "grandma"),
+    "grandfather": ("할아버지", "grandfather", "grandpa"),
+    "husband": ("남편", "husband"),
+    "wife": ("아내", "부인", "wife"),
+    "father-in-law": ("장인", "시아버지", "빙부", "father-in-law"),
+    "mother-in-law": ("장모", "시어머니", "빙모", "mother-in-law"),
+    "son": ("아드님", "아들", "son"),
+    "daughter": ("따님", "딸", "daughter"),
+    "brother": ("형님", "오빠", "남동생", "brother"),
+    "sister": ("언니", "누나", "여동생", "sister"),
+    "pet": ("강아지", "고양이", "반려", "dog", "cat", "pet"),
+}
+
+
+def _kin_in(text: str) -> set[str]:
+    lowered = text.lower()
+    found = set()
+    for kin, words in _KIN.items():
+        for word in words:
+            pattern = r"\b" + re.escape(word) + r"\b" if word.isascii() else re.escape(word)
+            if re.search(pattern, lowered):
+                found.add(kin)
+    # "grandmother" holds "mother", "father-in-law" holds "father", 할아버지 holds 아버지.
+    if found & {"grandmother", "mother-in-law"} and not re.search(
+        r"(?<!grand)(?<!-)mother\b|(?<!할)어머", lowered
+    ):
+        found.discard("mother")
+    if found & {"grandfather", "father-in-law"} and not re.search(
+        r"(?<!grand)father(?!-)|(?<!할)아버", lowered
+    ):
+        found.discard("father")
+    return found
+
+
+def right_person(request: MessageRequest, message: str) -> bool:
+    """A condolence names the loss the reason names, not another's."""
+    if occasions.classify(request.reason) != "condolences":
+        return True
+    named = _kin_in(request.reason or "")
+    if not named:
+        return True
+    spoken_to = _kin_in(f"{request.relation or ''} {request.name or ''}")
+    return not (_kin_in(message) - named - spoken_to)
 
 
 CRITERIA: dict[str, Callable[[Case, str], bool]] = {
@@ -439,6 +516,8 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     "no cheer on a hard occasion": lambda c, m: no_cheer_on_loss(c.request, m),
     "does not paste the reason": lambda c, m: reason_not_pasted(c.request, m),
     "fits the relation's role": lambda c, m: fits_role(c.request, m),
+    "no sentence said twice": lambda c, m: no_repeats(c.request, m),
+    "names the right person's loss": lambda c, m: right_person(c.request, m),
 }
 
 
