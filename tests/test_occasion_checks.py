@@ -119,6 +119,12 @@ CASES: list[tuple[Check, Mapping[str, object], str, str]] = [
         "준호야, 몸 건강히 잘 다녀와. 휴가 나오면 연락해.",
     ),
     (
+        quality.fits_role,
+        SON,
+        "Sam, I am so excited to be leaving for college. I can't wait to meet you.",
+        "Sam, I can't believe you're leaving for college. We will miss you.",
+    ),
+    (
         quality.no_cheer_on_loss,
         NEIGHBOUR,
         "Mrs. Lee, I am so sorry for your loss. Enjoy the weekend.",

@@ -178,3 +178,11 @@ def test_the_prompt_shows_a_senior_and_an_owner_their_title() -> None:
     text = build_prompt(owner, "ko", "completion").text
     assert "Address: 박지훈 사장님" in text
     assert text.count("개업") >= 3  # the bank's 개업 examples are chosen, not "other"'s
+
+
+def test_a_friend_gets_no_parents_words() -> None:
+    # The bank's 입대 message to a son says "엄마는 매일 네 생각할게"; a friend going to the
+    # army was written exactly that (issue 26's after-run).
+    for occasion in ("enlistment", "birthday", "graduation", "exam_cheer"):
+        for example in select("ko", occasion, "friend", "banmal", "playful", 80):
+            assert not any(w in example.message for w in ("엄마는", "아빠는", "엄마가", "아빠가"))

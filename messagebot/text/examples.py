@@ -91,6 +91,7 @@ def bank() -> dict[str, tuple[Example, ...]]:
 UPWARD = frozenset({"boss", "teacher", "client", "senior", "grandparent", "parent"})
 _PROUD = re.compile(r"proud of you|자랑스러", re.IGNORECASE)
 _CONGRATS = re.compile(r"축하|congrat", re.IGNORECASE)
+_PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)")
 
 
 def _score(
@@ -106,6 +107,8 @@ def _score(
         return None  # a base model copies an example's "!" into a condolence message
     if cls in UPWARD and _PROUD.search(example.message):
         return None  # "I'm so proud of you" to a manager is copied, and condescends upward
+    if cls not in ("child", "younger", "partner") and _PARENT_SELF.search(example.message):
+        return None  # "엄마는 매일 네 생각할게" to a friend: a parent's words are copied too
     if example.occasion == occasion:
         score = 100.0
     elif example.occasion in occasions.NEIGHBOURS.get(occasion, ()):

@@ -391,8 +391,9 @@ def _normal(text: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def classify(reason: str | None) -> str:
-    """The occasion a reason names ("설날" → lunar_new_year), or "other" (also for none)."""
+def classify(reason: str | None, by_kind: bool = True) -> str:
+    """The occasion a reason names ("설날" → lunar_new_year), or "other" (also for none).
+    With `by_kind`, a reason that names none but shows its kind gets the kind's plain one."""
     text = _normal(reason or "")
     if any(word in text for word in RECOMMENDATION):
         return "recommendation"  # "추천서 감사": a thank-you for a letter
@@ -405,7 +406,7 @@ def classify(reason: str | None) -> str:
     for occasion, words in OCCASIONS.items():
         if any(word in text for word in words):
             return occasion
-    for kind, words in KIND_WORDS.items():
+    for kind, words in KIND_WORDS.items() if by_kind else ():
         if any(word in text for word in words):
             return PLAIN[kind]  # "lost her dog" → condolences' plain words, not "other"
     return "other"
@@ -438,8 +439,9 @@ def kind(occasion: str) -> str:
 
 
 def is_calm(reason: str | None) -> bool:
-    """Whether the reason is a hard occasion, one that gets a calm message."""
-    return classify(reason) in CALM
+    """Whether the reason (or a draft) is a hard occasion, one that gets a calm message: by an
+    occasion's own words, not a kind's ("I missed you" in a draft is no apology)."""
+    return classify(reason, by_kind=False) in CALM
 
 
 def _word(word: str) -> str:

@@ -415,6 +415,12 @@ _NOT_CHILDREN = frozenset(
 )
 
 
+_KNOWN = frozenset({"partner", "parent", "grandparent", "child", "younger", "older", "friend"})
+_NEWBORN = frozenset({"baby", "first_birthday", "hundred_days"})
+_MEET = re.compile(r"(?:wait|excited|hope) to meet you|만나고 싶|만날 날", re.IGNORECASE)
+_LEAVING = re.compile(r"\bI(?:'m| am)\b[^.!?]{0,30}\bleaving\b|\bme leaving\b", re.IGNORECASE)
+
+
 def fits_role(request: MessageRequest, message: str) -> bool:
     """It speaks to the relation it is for: no "working with you" to a son or a friend, no "I'm
     so proud of you" up to a manager, a teacher or a client, no "love you" to a colleague, no
@@ -433,7 +439,13 @@ def fits_role(request: MessageRequest, message: str) -> bool:
         return False
     if cls in _NOT_CHILDREN and _PARENT_SELF.search(message):
         return False
-    return cls == "partner" or not _PARTNER_ONLY.search(message)
+    if cls != "partner" and _PARTNER_ONLY.search(message):
+        return False
+    occasion = occasions.classify(request.reason)
+    if cls in _KNOWN and occasion not in _NEWBORN and _MEET.search(message):
+        return False  # "I can't wait to meet you" to a son
+    # "Sam, I am so excited to be leaving for college": the sender took the child's place.
+    return not (occasion == "send_off" and _LEAVING.search(message))
 
 
 def _sentences(text: str) -> list[str]:
