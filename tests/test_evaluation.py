@@ -49,7 +49,10 @@ def test_each_criterion_catches_its_fault() -> None:
         "language": "en",
         "max_length": 40,
     }
-    assert failed(en, "Minji, happy birthday! " * 3) == {"fits max_length"}
+    assert failed(en, "Minji, happy birthday! " * 3) == {
+        "fits max_length",
+        "no sentence said twice",
+    }
     assert failed(en, "Happy birthday, my love!") == {"names the person"}
     assert failed(en, "민지야, 생일 축하해! 사랑해.") >= {"right language"}
     assert failed(en, "Sure! Here's one:\nMinji, happy bday!") == {"no preamble/quotes/placeholder"}
@@ -67,7 +70,7 @@ def test_each_criterion_catches_its_fault() -> None:
     assert failed(en, "Minji, happy birthday! Happy holidays.") == {"no other season/holiday"}
     assert failed(en, "Minji, happy birthday! Tone: warm.") == {"echoes none of the prompt"}
     brother = {"name": "준호", "relation": "동생", "reason": "입대", "language": "ko"}
-    assert failed(brother, "준호야, 입대 축하드려요!") == {"Korean speech level fits"}
+    assert failed(brother, "준호야, 입대 잘하고 오세요!") == {"Korean speech level fits"}
     assert failed(brother, "준호아, 입대 잘하고 와!") == {"Korean address fits"}
     assert failed(brother, "준호야, 입대 잘하고 와! 새해에 또 보자.") == {"no other season/holiday"}
     boss = {"name": "박민수", "relation": "부장님", "reason": "승진", "language": "ko"}
@@ -86,7 +89,7 @@ def test_each_criterion_catches_its_fault() -> None:
     sorry = {"name": "Jordan", "relation": "friend", "reason": "sorry I missed your party"}
     assert failed(sorry, "Jordan, I missed your party and I feel awful.") == {
         "calm for a hard occasion",
-        "names the occasion",  # the same words: an apology says sorry
+        "apologises when it should",  # issue 26: "missed your" names it, but says no sorry
     }
     assert failed(sorry, "Jordan, I am so sorry I missed your party!") == {
         "calm for a hard occasion"
@@ -106,6 +109,14 @@ def test_each_criterion_catches_its_fault() -> None:
         "echoes none of the prompt",
         "keeps the draft's names and numbers",
         "calm for a hard occasion",
+        # Issue 26's (tests/test_occasion_checks.py)
+        "no other occasion's words",
+        "apologises when it should",
+        "no cheer on a hard occasion",
+        "does not paste the reason",
+        "fits the relation's role",
+        "no sentence said twice",
+        "names the right person's loss",
     }
 
 
@@ -123,10 +134,10 @@ async def test_eval_command_prints_pass_rates(fake: FakeUpstream) -> None:
     text = out.decode()
     assert process.returncode == 0, err.decode()
     assert "provider openai, model fake-model" in text
-    assert "64 requests" in text
+    assert "108 requests" in text
     for name in CRITERIA:
         assert name in text
     # The fake writes a fixed English text without names: the report must say so (only the
-    # three cases without a name pass that criterion).
-    assert re.search(r"names the person\s+3/64", text), text
+    # four cases without a name pass that criterion).
+    assert re.search(r"names the person\s+4/108", text), text
     assert "all old criteria" in text and "seconds per message" in text

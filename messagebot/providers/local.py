@@ -171,6 +171,11 @@ class LocalGeneration:
         """One candidate, each piece to `emit`; the number of pieces."""
         llama = self._provider.llama
         produced = 0
+        if self._provider.seed is not None:
+            # A fixed seed promises the same message every time, but reusing an earlier
+            # request's cached prompt prefix changes the logits a little: with issue 26's bank
+            # the first (cold) request and the later ones wrote different condolences.
+            llama.reset()
         if prompt.text:
             stream = llama.create_completion(
                 prompt.text,

@@ -97,6 +97,13 @@ def bank() -> dict[str, tuple[Example, ...]]:
     }
 
 
+# Relations one looks up to, and what one does not say to them.
+UPWARD = frozenset({"boss", "teacher", "client", "senior", "grandparent", "parent"})
+_PROUD = re.compile(r"proud of you|자랑스러", re.IGNORECASE)
+_CONGRATS = re.compile(r"축하|congrat", re.IGNORECASE)
+_PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)")
+
+
 def _score(
     example: Example,
     occasion: str,
@@ -108,12 +115,24 @@ def _score(
 ) -> float | None:
     if occasion in occasions.CALM and occasions.LOUD.search(example.message):
         return None  # a base model copies an example's "!" into a condolence message
+    if cls in UPWARD and _PROUD.search(example.message):
+        return None  # "I'm so proud of you" to a manager is copied, and condescends upward
+    if cls not in ("child", "younger", "partner") and _PARENT_SELF.search(example.message):
+        return None  # "엄마는 매일 네 생각할게" to a friend: a parent's words are copied too
     if example.occasion == occasion:
         score = 100.0
     elif example.occasion in occasions.NEIGHBOURS.get(occasion, ()):
         score = 40.0
     elif example.occasion in occasions.SEASONAL:
         return None  # another season's example drags that season into the message
+    elif occasions.kind(example.occasion) == occasions.kind(occasion) != "other":
+        # An occasion the bank barely knows borrows from its kind (a loss, a thanks, a
+        # cheer…), its plain examples first: they carry no other occasion's words (issue 26).
+        score = 30.0 if example.occasion == occasions.PLAIN.get(occasions.kind(occasion)) else 20.0
+    elif occasion in occasions.CALM:
+        return None  # "thank you for your help" to the bereaved, "얼른 나아" to an apology
+    elif occasions.kind(occasion) == "cheer" and _CONGRATS.search(example.message):
+        return None  # "수능 응원 축하해": 응원 is not 축하
     else:
         score = 0.0
     if level:
@@ -121,7 +140,9 @@ def _score(
         # than an example of another occasion at the right level.
         score += 30 if example.level == level else -80
     if particle and example.address.endswith(particle):
-        score += 8  # "준호야" is copied best from examples that call by 야 too
+        # "준호야" is copied best from examples that call by 야 too; with 8 the nearest 전역
+        # example was still "승민아", and the model wrote "승우아" (issue 26).
+        score += 12
     if example.relation_class == cls:
         score += 15
     if example.tone == tone:

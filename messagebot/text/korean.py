@@ -25,6 +25,7 @@ Relation = Literal[
     "colleague",
     "boss",
     "teacher",
+    "senior",  # 선배: older at school or work, not a manager
     "student",
     "client",
     "neighbor",
@@ -61,6 +62,7 @@ _add("boss", "polite", "상사 직장_상사 부장님 과장님 차장님 팀�
 _add(
     "boss", "polite", "이사님 본부장님 원장님 부장 과장 차장 팀장 실장 사장 대표 이사 boss manager"
 )
+_add("senior", "polite", "선배 선배님 사수 sunbae")
 _add("teacher", "polite", "선생님 교수님 은사님 스승님 담임_선생님 teacher professor coach mentor")
 _add("client", "polite", "고객 고객님 거래처 거래처_담당자 손님 회원님 client customer")
 _add("neighbor", "polite", "이웃 이웃집 neighbor neighbour")
@@ -83,6 +85,7 @@ _TITLE_WORDS = (
     "이사",
     "본부장",
     "원장",
+    "선배",
     "선생",
     "교수",
     "고객",
@@ -233,6 +236,8 @@ def address(name: str | None, relation: str, manner: str | None = None) -> Addre
         return Address(cls, level, f"{name} {title}")  # 박민수 부장님, 김지영 선생님
     if cls == "teacher":
         return Address(cls, level, f"{name} 선생님")
+    if cls == "senior":
+        return Address(cls, level, f"{given_name(name)} 선배님")  # 수아 선배님, not 최수아 씨
     if cls == "boss":
         return Address(cls, level, f"{name} 님")
     if cls == "partner":
@@ -272,6 +277,20 @@ PHRASES: dict[str, tuple[str, str]] = {
     "condolences": ("얼마나 힘들지 마음이 아파", "삼가 고인의 명복을 빕니다"),
     "valentine": ("사랑해", "사랑해요"),
     "cheer": ("힘내", "힘내세요"),
+    # Issue 26's occasions.
+    "exam_cheer": ("시험 잘 봐", "좋은 결과 있을 거예요"),
+    "send_off": ("가서도 잘 지내", "가서도 잘 지내세요"),
+    "first_birthday": ("첫돌 축하해", "첫돌 축하드려요"),
+    "hundred_days": ("백일 축하해", "백일 축하드려요"),
+    "big_birthday": ("생신 축하해", "생신 진심으로 축하드립니다"),
+    "opening": ("개업 축하해", "개업을 진심으로 축하드립니다"),
+    "founding": ("창립 축하해", "창립을 진심으로 축하드립니다"),
+    "recommendation": ("추천서 써 줘서 고마워", "추천서 써 주셔서 감사합니다"),
+    "recovery": ("퇴원 축하해", "퇴원 축하드려요"),
+    "easter": ("행복한 부활절 보내", "기쁜 부활절 보내세요"),
+    "diwali": ("행복한 디왈리 보내", "행복한 디왈리 보내세요"),
+    "eid": ("이드 무바라크", "즐거운 이드 보내세요"),
+    "hanukkah": ("행복한 하누카 보내", "행복한 하누카 보내세요"),
 }
 
 

@@ -48,6 +48,11 @@ def names_the_person(request: MessageRequest, message: str) -> bool:
     # A name may be shortened: "박 부장님" → "부장님", "Mr. Park" → "Park".
     parts = {_squeeze(part) for part in request.name.split()} - _TITLES
     candidates = {_squeeze(request.name)} | {part for part in parts if len(part) >= 2}
+    candidates.add(_squeeze(korean.given_name(request.name)))  # 이서연 → "서연아"
+    if (request.language or "").startswith("ko") and request.relation:
+        # A Korean calls an older sister "언니", not "은지": the address from the relation.
+        candidates.add(_squeeze(korean.address(request.name, request.relation).address))
+    candidates.discard("")
     text = _squeeze(message)
     return any(candidate in text for candidate in candidates)
 
@@ -120,7 +125,7 @@ def names_the_occasion(case: Case, message: str) -> bool:
     reason = case.request.reason
     if reason is None:
         return True  # a rewrite of a draft with no reason: the draft says what it is about
-    keywords = case.keywords or occasions.OCCASIONS.get(occasions.classify(reason), (reason,))
+    keywords = case.keywords or occasions.message_words(occasions.classify(reason)) or (reason,)
     draft = case.request.draft
     if draft and not any(_squeezed(keyword) in _squeezed(draft) for keyword in keywords):
         return True  # the rewrite keeps the draft's words, and the draft had none of these
@@ -167,7 +172,7 @@ def keeps_names(request: MessageRequest, message: str) -> bool:
 
 # Hard occasions (occasions.CALM) get a calm message: no exclamation marks, no emoji or
 # emoticons, nothing festive; an apology apologises (docs/api.md, "Hard occasions").
-_SORRY = re.compile(r"sorry|apolog|미안|죄송|용서", re.IGNORECASE)
+_SORRY = re.compile(r"sorry|apolog|미안|죄송|용서|사과드|사과할|사과하", re.IGNORECASE)
 
 
 def calm(request: MessageRequest, message: str) -> bool:
@@ -235,6 +240,274 @@ def echoes_nothing(request: MessageRequest, message: str) -> bool:
     )
 
 
+# Issue 26: checks of sense, not only of keywords. A base model copies its nearest examples,
+# and with them their occasion ("Happy birthday" on an apology for a missed party), their
+# relation ("it was a pleasure working with you" to a son) or the request's own label ("오늘
+# 하루 아버님 부고 위로").
+
+# Words that name an occasion in a message ("결혼" alone is also in "결혼기념일").
+MARKERS: dict[str, tuple[str, ...]] = {
+    "birthday": ("birthday", "생일", "생신"),
+    "first_birthday": ("first birthday", "돌잔치", "첫돌", "돌 축하"),
+    "hundred_days": ("백일", "100 days"),
+    "big_birthday": ("환갑", "회갑", "칠순", "고희", "팔순", "구순"),
+    "wedding": ("wedding", "결혼 축하", "결혼을 축하", "결혼 진심으로"),
+    "anniversary": ("anniversary", "결혼기념일"),
+    "graduation": ("graduat", "졸업"),
+    "admission": ("입학", "first day of school"),
+    "exam": ("합격", "passing your", "passed your", "on passing"),
+    "promotion": ("promotion", "promoted", "승진"),
+    "new_job": ("new job", "first job", "취업", "첫 출근"),
+    "job_change": ("이직",),
+    "retirement": ("retire", "은퇴", "퇴직"),
+    "opening": ("grand opening", "개업", "번창"),
+    "founding": ("창립", "founding"),
+    "baby": ("new baby", "출산", "득남", "득녀"),
+    "housewarming": ("new home", "housewarming", "집들이", "새집"),
+    "discharge": ("전역", "제대 축하", "제대를", "제대했"),  # not "제대로"
+    "enlistment": ("입대",),
+    "recovery": ("퇴원",),
+    "valentine": ("valentine", "발렌타인", "밸런타인"),
+    "mothers_day": ("mother's day",),
+    "fathers_day": ("father's day",),
+    "parents_day": ("어버이날", "parents' day"),
+    "teachers_day": ("teacher's day", "스승의 날"),
+    "condolences": ("your loss", "condolence", "명복", "애도", "passed away", "부고"),
+    "get_well": ("get well", "쾌유", "speedy recovery", "얼른 나아", "빨리 나아"),
+}
+# Occasions whose messages name another's words as a matter of course.
+ALONGSIDE: dict[str, tuple[str, ...]] = {
+    "first_birthday": ("birthday", "baby", "hundred_days"),
+    "hundred_days": ("baby", "first_birthday"),
+    "big_birthday": ("birthday",),
+    "anniversary": ("wedding",),
+    "wedding": ("anniversary",),
+    "founding": ("anniversary",),
+    "send_off": ("admission", "graduation"),
+    "farewell": ("retirement", "new_job", "job_change"),
+    "job_change": ("farewell", "new_job"),
+    "retirement": ("farewell",),
+    "get_well": ("recovery",),
+    "recovery": ("get_well",),
+    "discharge": ("enlistment",),
+    "recommendation": ("exam", "new_job", "admission", "job_change"),
+    "parents_day": ("mothers_day", "fathers_day"),
+}
+_CONGRATS = re.compile(r"축하|congrat", re.IGNORECASE)
+# Thanks on a loss: "thank you for your help" to the bereaved is the wrong example copied.
+_THANKS = re.compile(r"thank|고마|고맙|감사", re.IGNORECASE)
+
+
+def _said(words: tuple[str, ...], text: str) -> bool:
+    return any(word in text for word in words)
+
+
+def no_other_occasion(request: MessageRequest, message: str) -> bool:
+    """It names no other occasion than its own: no "Happy birthday" on a farewell, no 축하 on
+    a 응원 or a 위로, no thanks to the bereaved. An occasion the reason itself names is fine
+    ("sorry I missed your birthday": whether it apologises is `apologises`)."""
+    if request.reason is None:
+        return True
+    occasion = occasions.classify(request.reason)
+    reason = _squeezed(request.reason)
+    text = message.lower().replace("’", "'")
+    allowed = {occasion, *occasions.NEIGHBOURS.get(occasion, ()), *ALONGSIDE.get(occasion, ())}
+    allowed |= {other for other, near in occasions.NEIGHBOURS.items() if occasion in near}
+    for other, words in MARKERS.items():
+        if other in allowed or not _said(words, text):
+            continue
+        if any(_squeezed(word) in reason for word in words + occasions.OCCASIONS.get(other, ())):
+            continue  # the reason names it too
+        return False
+    kind = occasions.kind(occasion)
+    # 응원 is not 축하; a loss, an illness, an apology are not either.
+    unglad = occasion in occasions.CALM or (kind == "cheer" and occasion != "send_off")
+    if unglad and _CONGRATS.search(message) and not _CONGRATS.search(request.reason):
+        return False
+    return not (occasion == "condolences" and _THANKS.search(message))
+
+
+def apologises(request: MessageRequest, message: str) -> bool:
+    """An apology says sorry (미안, 죄송…), whatever else it says ("Happy birthday, Jordan!"
+    for "sorry I missed your birthday party" does not)."""
+    if occasions.classify(request.reason) != "apology":
+        return True
+    return bool(_SORRY.search(message))
+
+
+# Cheer that has no place on a hard occasion (the calm rule; docs/api.md, "Hard occasions").
+_CHEER = re.compile(
+    r"화이팅|파이팅|신나|꽃길|대박|"
+    r"awesome|amazing|fabulous|you've got this|you got this|cheer up",
+    re.IGNORECASE,
+)
+_CHEER_ON_LOSS = re.compile(
+    r"즐거운|즐겁게|좋은 하루|행복한|행복하게|행복하길|행복하세요|좋은 일만|"
+    r"\bfun\b|great day|\benjoy|\bexcit|best of luck|good luck|next adventure",
+    re.IGNORECASE,
+)
+
+
+def no_cheer_on_loss(request: MessageRequest, message: str) -> bool:
+    """No cheer on a loss, an illness or an apology: "화이팅", "have a great day", "you've got
+    this"; and on a loss nothing glad at all ("enjoy", "행복", "best of luck")."""
+    occasion = occasions.classify(request.reason)
+    if occasion not in occasions.CALM:
+        return True
+    text = message.replace("’", "'")
+    if _CHEER.search(text):
+        return False
+    return occasion != "condolences" or not _CHEER_ON_LOSS.search(text)
+
+
+# A reason is a label for the model, not words of the message: "오늘 하루 아버님 부고 위로.",
+# "수능 응원 축하해!". Korean only: an English reason is often what one says ("sorry I missed
+# your party"); and only a reason that ends on a label's noun ("정년 퇴직 축하드려요" and
+# "스승의 날 감사합니다" are said).
+_HANGUL_AFTER = re.compile(r"[\uac00-\ud7a3]")
+_LABEL_NOUNS = ("위로", "기원", "응원", "사과", "조의", "인사", "부고", "애도", "격려")
+
+
+def reason_not_pasted(request: MessageRequest, message: str) -> bool:
+    """The request's reason does not come back as it is, as a label: a Korean reason of two
+    words or more, in the message and not followed by its verb ("수능 응원해" is said, "수능
+    응원 축하해" and "…부고 위로." are not)."""
+    reason = " ".join((request.reason or "").split())
+    if _language(request) != "ko" or len(reason.split()) < 2 or request.draft:
+        return True
+    if not reason.endswith(_LABEL_NOUNS):
+        return True
+    text = " ".join(message.split())
+    start = text.find(reason)
+    while start != -1:
+        after = text[start + len(reason) : start + len(reason) + 1]
+        if not _HANGUL_AFTER.match(after):
+            return False
+        start = text.find(reason, start + 1)
+    return True
+
+
+# What is said only to some relations.
+_FAMILY = frozenset({"partner", "parent", "grandparent", "child", "younger", "older", "friend"})
+_WORK = re.compile(
+    r"working with you|work with you|worked with you|\bcolleague|\bcoworker|our team|"
+    r"the office|함께 일|같이 일|회사 생활|동료로",
+    re.IGNORECASE,
+)
+_PROUD = re.compile(r"proud of you|자랑스러", re.IGNORECASE)
+_UPWARD = frozenset({"boss", "teacher", "client", "senior"})
+_LOVE = re.compile(r"\blove you\b|\blots of love\b", re.IGNORECASE)
+_PARTNER_ONLY = re.compile(
+    r"당신|너랑 낳은|marrying you|married you|our kids|our children|my husband|my wife",
+    re.IGNORECASE,
+)
+
+
+# 너 to an elder or a superior is rude even in 반말 ("언니, …너랑…"); "너무" is not 너.
+_NEO = re.compile(
+    r"(?<![\uac00-\ud7a3])(?:너|네가|니가)(?:랑|는|를|의|도|한테|에게|하고|가)?(?=[\s,.!?~]|$)"
+)
+_ABOVE = frozenset({"parent", "grandparent", "older", "boss", "teacher", "client", "senior"})
+# A parent's words about themself ("엄마는 매일 네 생각할게") to someone who is not their child.
+_PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)")
+_NOT_CHILDREN = frozenset(
+    {"friend", "colleague", "boss", "teacher", "client", "senior", "neighbor", "group", "older"}
+)
+
+
+_KNOWN = frozenset({"partner", "parent", "grandparent", "child", "younger", "older", "friend"})
+_NEWBORN = frozenset({"baby", "first_birthday", "hundred_days"})
+_MEET = re.compile(r"(?:wait|excited|hope) to meet you|만나고 싶|만날 날", re.IGNORECASE)
+_LEAVING = re.compile(r"\bI(?:'m| am)\b[^.!?]{0,30}\bleaving\b|\bme leaving\b", re.IGNORECASE)
+
+
+def fits_role(request: MessageRequest, message: str) -> bool:
+    """It speaks to the relation it is for: no "working with you" to a son or a friend, no "I'm
+    so proud of you" up to a manager, a teacher or a client, no "love you" to a colleague, no
+    너 to an older sister or a manager, no "엄마는 매일 네 생각할게" to a friend, and a spouse's
+    words ("당신", "marrying you") to a spouse only."""
+    if request.relation is None or request.draft:
+        return True
+    cls = korean.relation_class(request.relation)[0]
+    if cls in _FAMILY and _WORK.search(message):
+        return False
+    if cls in _UPWARD and _PROUD.search(message):
+        return False
+    if cls in ("boss", "client", "colleague") and _LOVE.search(message):
+        return False
+    if cls in _ABOVE and _NEO.search(message):
+        return False
+    if cls in _NOT_CHILDREN and _PARENT_SELF.search(message):
+        return False
+    if cls != "partner" and _PARTNER_ONLY.search(message):
+        return False
+    occasion = occasions.classify(request.reason)
+    if cls in _KNOWN and occasion not in _NEWBORN and _MEET.search(message):
+        return False  # "I can't wait to meet you" to a son
+    # "Sam, I am so excited to be leaving for college": the sender took the child's place.
+    return not (occasion == "send_off" and _LEAVING.search(message))
+
+
+def _sentences(text: str) -> list[str]:
+    return [" ".join(part.split()).lower() for part in re.split(r"[.!?。！？\n]+", text)]
+
+
+def no_repeats(request: MessageRequest, message: str) -> bool:
+    """No sentence said twice ("민준아, 입대 잘하고 와! … 민준아, 입대 잘하고 와!")."""
+    said = [sentence for sentence in _sentences(message) if len(sentence) >= 4]
+    return len(said) == len(set(said))
+
+
+# Whose loss it is: the kin the reason names, not another's ("할머니의 명복" for 아버님 부고,
+# "your wife" for the loss of her husband).
+_KIN: dict[str, tuple[str, ...]] = {
+    "father": ("아버님", "아버지", "부친", "father", "dad"),
+    "mother": ("어머님", "어머니", "모친", "mother", "mom", "mum"),
+    "grandmother": ("할머니", "grandmother", "grandma"),
+    "grandfather": ("할아버지", "grandfather", "grandpa"),
+    "husband": ("남편", "husband"),
+    "wife": ("아내", "부인", "wife"),
+    "father-in-law": ("장인", "시아버지", "빙부", "father-in-law"),
+    "mother-in-law": ("장모", "시어머니", "빙모", "mother-in-law"),
+    "son": ("아드님", "아들", "son"),
+    "daughter": ("따님", "딸", "daughter"),
+    "brother": ("형님", "오빠", "남동생", "brother"),
+    "sister": ("언니", "누나", "여동생", "sister"),
+    "pet": ("강아지", "고양이", "반려", "dog", "cat", "pet"),
+}
+
+
+def _kin_in(text: str) -> set[str]:
+    lowered = text.lower()
+    found = set()
+    for kin, words in _KIN.items():
+        for word in words:
+            pattern = r"\b" + re.escape(word) + r"\b" if word.isascii() else re.escape(word)
+            if re.search(pattern, lowered):
+                found.add(kin)
+    # "grandmother" holds "mother", "father-in-law" holds "father", 할아버지 holds 아버지.
+    if found & {"grandmother", "mother-in-law"} and not re.search(
+        r"(?<!grand)(?<!-)mother\b|(?<!할)어머", lowered
+    ):
+        found.discard("mother")
+    if found & {"grandfather", "father-in-law"} and not re.search(
+        r"(?<!grand)father(?!-)|(?<!할)아버", lowered
+    ):
+        found.discard("father")
+    return found
+
+
+def right_person(request: MessageRequest, message: str) -> bool:
+    """A condolence names the loss the reason names, not another's."""
+    if occasions.classify(request.reason) != "condolences":
+        return True
+    named = _kin_in(request.reason or "")
+    if not named:
+        return True
+    spoken_to = _kin_in(f"{request.relation or ''} {request.name or ''}")
+    return not (_kin_in(message) - named - spoken_to)
+
+
 CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     "fits max_length": lambda c, m: fits(c.request, m),
     "names the person": lambda c, m: names_the_person(c.request, m),
@@ -249,6 +522,14 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     "echoes none of the prompt": lambda c, m: echoes_nothing(c.request, m),
     "keeps the draft's names and numbers": lambda c, m: keeps_names(c.request, m),
     "calm for a hard occasion": lambda c, m: calm(c.request, m),
+    # Issue 26's
+    "no other occasion's words": lambda c, m: no_other_occasion(c.request, m),
+    "apologises when it should": lambda c, m: apologises(c.request, m),
+    "no cheer on a hard occasion": lambda c, m: no_cheer_on_loss(c.request, m),
+    "does not paste the reason": lambda c, m: reason_not_pasted(c.request, m),
+    "fits the relation's role": lambda c, m: fits_role(c.request, m),
+    "no sentence said twice": lambda c, m: no_repeats(c.request, m),
+    "names the right person's loss": lambda c, m: right_person(c.request, m),
 }
 
 
