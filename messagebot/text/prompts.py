@@ -20,7 +20,7 @@ from .language import language_name
 _DENSE_SCRIPTS = ("ko", "ja", "zh", "th")
 # A message may end at its first sentence end past this share of max_length (issue 17).
 FINISH_SHARE = 0.4
-# Best-of-n on the local base model: at most this many candidates (issue 17).
+# The local base model's tries at each sentence before it keeps the best (issues 17, 26).
 CANDIDATES = 3
 
 
@@ -45,10 +45,12 @@ class Prompt:
     # (the service would cut it anyway). 0: no such stop.
     finish_after: int = 0
     max_chars: int = 0
-    # Best-of-n for a provider that can (the local one): up to `candidates` messages, the first
-    # whose `check` is 1.0 kept, else the best by it (issue 17).
+    # For a provider that can judge as it writes (the local one, issue 26): each sentence is
+    # judged on the text so far by `sentence_check`, the last by `check` (1.0: it passes); one
+    # that fails is written again, up to `candidates` tries, then the best is kept.
     candidates: int = 1
     check: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
+    sentence_check: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
 
 
 def _oneline(value: str) -> str:
@@ -202,6 +204,7 @@ def _completion(request: MessageRequest, language: str, max_tokens: int) -> Prom
         max_chars=request.max_length,
         candidates=CANDIDATES,
         check=quality.score(request, language),
+        sentence_check=quality.score(request, language, quality.SO_FAR),
     )
 
 
@@ -247,6 +250,7 @@ def _rewrite(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
         max_chars=request.max_length,
         candidates=CANDIDATES,
         check=quality.score(request, language),
+        sentence_check=quality.score(request, language, quality.SO_FAR),
     )
 
 
