@@ -178,6 +178,8 @@ class LocalGeneration:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.usage: dict[str, Any] | None = None
+        #: For each piece sent, how many tokens the model had written by then.
+        self.written: list[int] = []
         self._loop = loop
         self._items: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
         self._stop = threading.Event()
@@ -461,6 +463,7 @@ class _Batch:
 
     def _emit(self, s: _Sequence, text: str) -> None:
         if text:
+            s.out.written.append(s.produced)
             s.out._send(text)
 
     def _take(self, s: _Sequence, token: int, before: Any) -> None:
