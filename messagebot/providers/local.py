@@ -242,6 +242,8 @@ def _generate_chat(
 
 #: Capacity of the batch context's KV cache (tokens, shared by a request's sequences).
 BATCH_CONTEXT = 4096
+#: A message may take this many times its token budget, its sentences' new tries included.
+RETRY_WORK = 3
 #: Most sequences one request decodes together (a request's `n`, docs/api.md).
 BATCH_SEQUENCES = 5
 
@@ -309,7 +311,8 @@ class _Batch:
         self.batch: Any = None
         self.groups = 1
         self._words: dict[int, str] = {}
-        self.budget = prompt.max_tokens
+        self.budget = prompt.max_tokens  # positions past the prompt, per message
+        self.start = 0  # the first position past the prompt
 
     # -- llama.cpp --------------------------------------------------------------------------
 
@@ -376,6 +379,7 @@ class _Batch:
             if room < 16:
                 raise ValueError(f"the prompt ({len(tokens)} tokens) does not leave room")
             self.budget = min(self.prompt.max_tokens, room)
+            self.start = len(tokens)
             logits = self._prompt(tokens)
             for s in self.sequences:
                 if s.index:
@@ -472,7 +476,13 @@ class _Batch:
         s.produced += 1
         if not s.attempt:
             s.attempt_logits = before
-        if llama_cpp.llama_vocab_is_eog(self.vocab, token) or s.produced > self.budget:
+        # The message's length in tokens is bounded (max_tokens, the room in the context), and
+        # so is the work of writing it, sentences written again included.
+        if (
+            llama_cpp.llama_vocab_is_eog(self.vocab, token)
+            or s.pos - self.start >= self.budget
+            or s.produced > RETRY_WORK * self.budget
+        ):
             self._end(s, s.held.held)
             return
         piece = s.decoder.decode(self.llama.detokenize([token]))
@@ -545,7 +555,10 @@ class _Batch:
     def _rollback(self, s: _Sequence) -> None:
         if s.attempt:
             s.exclude.add(self._word(s.attempt[0]))
-        llama_cpp.llama_memory_seq_rm(self.mem, s.index, s.accepted_pos, -1)
+        if not llama_cpp.llama_memory_seq_rm(self.mem, s.index, s.accepted_pos, -1):
+            raise RuntimeError(
+                "llama.cpp could not drop a sentence's cells"
+            )  # never, with swa_full
         s.pos = s.accepted_pos
         s.logits = s.attempt_logits
         s.attempt = []
