@@ -556,9 +556,8 @@ class _Batch:
         if s.attempt:
             s.exclude.add(self._word(s.attempt[0]))
         if not llama_cpp.llama_memory_seq_rm(self.mem, s.index, s.accepted_pos, -1):
-            raise RuntimeError(
-                "llama.cpp could not drop a sentence's cells"
-            )  # never, with swa_full
+            # Never with swa_full: cells past a sliding window could not be dropped otherwise.
+            raise RuntimeError("llama.cpp could not drop a sentence's cells")
         s.pos = s.accepted_pos
         s.logits = s.attempt_logits
         s.attempt = []
