@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import math
 import os
 import secrets
 import threading
@@ -144,32 +145,45 @@ class Sentences:
         return held
 
 
-# llama-cpp-python's create_completion defaults, with SAMPLING: the same sampler chain.
+# llama-cpp-python's create_completion defaults, with SAMPLING: its sampler chain's filters.
 _TOP_K = 40
 _MIN_P = 0.05
+# min-p keeps the tokens whose probability is at least _MIN_P of the likeliest one's: those
+# whose logit is within this of the top logit.
+_MIN_P_GAP = math.log(1 / _MIN_P)
 
 
-def sample(logits: Any, rng: Any, exclude: Callable[[int], bool] | None = None) -> int:
-    """One token from `logits` as create_completion samples (top-k 40, top-p, min-p 0.05,
-    then the temperature); one that `exclude`s only when the model has no other candidate."""
+def candidates(logits: Any) -> tuple[Any, Any]:
+    """The tokens the sampler may choose from `logits` (one position's, the whole vocabulary):
+    min-p's and top-k's cut, likeliest first, as (ids, logits). Found with one pass over the
+    vocabulary rather than a partition of it: 0.07 ms against 3.7 ms for 262,144 logits, paid
+    by every sequence at every step."""
     import numpy as np
 
-    top = np.argpartition(logits, -_TOP_K)[-_TOP_K:]
-    top = top[np.argsort(-logits[top], kind="stable")]
-    raw = logits[top].astype(np.float64)
+    ids = np.flatnonzero(logits >= logits.max() - _MIN_P_GAP)
+    raw = logits[ids].astype(np.float64)
+    order = np.argsort(-raw, kind="stable")[:_TOP_K]
+    return ids[order], raw[order]
+
+
+def sample(choices: tuple[Any, Any], rng: Any, exclude: Callable[[int], bool] | None = None) -> int:
+    """One token from `candidates()`' choices, then top-p and the temperature, as SAMPLING
+    says (top-p is taken over min-p's set here, not top-k's, which llama.cpp's chain does
+    first: the same but where top-p would cut deeper than min-p); one that `exclude`s only
+    when the model has no other candidate."""
+    import numpy as np
+
+    ids, raw = choices
     p = np.exp(raw - raw[0])
     p /= p.sum()
-    keep = min(
-        int(np.searchsorted(np.cumsum(p), SAMPLING["top_p"])) + 1,
-        int((p >= _MIN_P * p[0]).sum()),
-    )
-    candidates, raw = top[: max(1, keep)], raw[: max(1, keep)]
+    keep = int(np.searchsorted(np.cumsum(p), SAMPLING["top_p"])) + 1
+    ids, raw = ids[:keep], raw[:keep]
     if exclude is not None:
-        allowed = np.array([not exclude(int(token)) for token in candidates])
+        allowed = np.array([not exclude(int(token)) for token in ids])
         if allowed.any():
-            candidates, raw = candidates[allowed], raw[allowed]
+            ids, raw = ids[allowed], raw[allowed]
     q = np.exp((raw - raw.max()) / SAMPLING["temperature"])
-    return int(rng.choice(candidates, p=q / q.sum()))
+    return int(rng.choice(ids, p=q / q.sum()))
 
 
 class LocalGeneration:
@@ -256,14 +270,14 @@ class _Sequence:
     out: LocalGeneration
     rng: Any
     pos: int  # the next position to decode at
-    logits: Any = None  # the logits to sample the next token from (owned, copied)
+    logits: Any = None  # the candidates to sample the next token from (`candidates()`)
     token: int | None = None  # sampled, to be decoded at `pos`
     group: int = 0  # sequences in the same group have written the same tokens so far
     accepted: str = ""  # sent
     accepted_pos: int = 0  # the KV position just after the accepted text
     sentences: list[str] = field(default_factory=list)  # the accepted ones, for repeats
     attempt: list[int] = field(default_factory=list)  # tokens of the sentence held back
-    attempt_logits: Any = None  # the logits its first token was sampled from
+    attempt_logits: Any = None  # the candidates its first token was sampled from
     held: Sentences = field(default_factory=Sentences)
     decoder: Any = None
     exclude: set[str] = field(default_factory=set)  # first words of failed tries
@@ -333,11 +347,12 @@ class _Batch:
             if status != 0:
                 raise RuntimeError(f"llama_decode returned {status}")
 
-    def _logits(self, i: int) -> Any:
+    def _logits(self, i: int) -> tuple[Any, Any]:
+        """The candidates for the next token after the batch's `i`th entry."""
         import numpy as np
 
         pointer = llama_cpp.llama_get_logits_ith(self.ctx, i)
-        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).copy()
+        return candidates(np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)))
 
     def _prompt(self, tokens: list[int]) -> Any:
         """Evaluate the prompt on sequence 0, reusing what the context holds of it."""
