@@ -169,6 +169,7 @@ async def main_async(job: dict[str, Any]) -> dict[str, Any]:
         max_chars=0,
         candidates=1,
         check=None,
+        sentence_check=None,  # and no sentence held back to be judged (issue 26)
     )
     runs = int(job.get("runs", 4))
     out: dict[str, Any] = {

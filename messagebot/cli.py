@@ -173,12 +173,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             await provider.shutdown()
         print(f"provider {provider.name}, model {provider.model}")
         print(report(outcomes))
-        judged = getattr(provider, "judged", 0)
-        if judged:
-            extra = getattr(provider, "extra_candidates", 0)
-            print(
-                f"  best-of-n: {extra} candidates written beyond the first, for {judged} messages"
-            )
+        rewritten = getattr(provider, "sentences_rewritten", None)
+        if rewritten is not None:
+            print(f"  sentences written again after failing a check: {rewritten}")
         return 0
 
     return asyncio.run(run())

@@ -42,8 +42,9 @@ async def test_a_streamed_message_from_the_local_model(
     start, done = result.events[0].data, result.events[-1].data
     assert start["provider"] == "local"
     assert start["model"] == "gemma-3-270m-q4_k_m"
-    # Best-of-3 (issue 17) holds a message back until it is judged, then sends it: a few
-    # deltas or one. Token by token streaming without a check: test_the_provider_streams_….
+    # Each sentence is held back until it is judged (issue 26): a delta or more. Token by
+    # token streaming without a check: test_the_provider_streams_…; sentence by sentence:
+    # test_local_stream.py.
     assert len(result.named("delta")) >= 1
     assert done["message"] == result.text != ""
     assert done["length"] == len(done["message"]) <= 120
@@ -131,22 +132,21 @@ def cpu_seconds() -> float:
 
 async def test_a_client_leaving_stops_the_generation(local_server: Server) -> None:
     provider = provider_of(local_server)
-    before, judged = provider.stopped_early, provider.judged
+    before, started = provider.stopped_early, provider.started
     async with (
         httpx.AsyncClient(timeout=30) as own,
         own.stream(
             "POST", f"{local_server.url}/v1/messages/stream", json={**BODY, "max_length": 1000}
         ) as response,
     ):
-        # Leave once the model is writing: best-of-3 (issue 17) sends the first delta only
-        # when the message is complete, so wait for the model's thread to have taken it up
-        # (`judged` counts best-of-n generations begun), and a little more. Leaving at
+        # Leave once the model is writing: wait for the model's thread to have taken it up
+        # (`started` counts generations begun), and a little more. Leaving at
         # `event: start` could be before the thread began: it would then never start, and
         # nothing would be stopped mid-way (a race this test lost on a busy machine).
         lines = response.aiter_lines()
         while not (await anext(lines)).startswith("event: start"):
             pass
-        await wait_until(lambda: provider.judged > judged, within=10, what="the model writing")
+        await wait_until(lambda: provider.started > started, within=10, what="the model writing")
         await asyncio.sleep(0.3)
         await response.aclose()
     # A deadline, not a speed goal: these machines are shared. That it stopped early, not
@@ -193,7 +193,7 @@ async def test_stopping_a_long_generation_stops_it_mid_way(local_server: Server)
     assert all(received)
     before = provider.stopped_early
     await generation.aclose()
-    await generation._job
+    await wait_until(lambda: not provider.pending, within=30, every=0.005, what="a free model")
     # Stopped mid-way (stopped_early counts it), not run to its end; no time bound: these
     # machines are shared, and speed goals live in bench/.
     assert provider.stopped_early == before + 1

@@ -21,7 +21,7 @@ _DENSE_SCRIPTS = ("ko", "ja", "zh", "th")
 # A message may end at its first sentence end past this share of max_length (issue 17); at
 # least half, so that a message is about as long as it was asked to be (issue 26).
 FINISH_SHARE = 0.5
-# Best-of-n on the local base model: at most this many candidates (issue 17).
+# The local base model's tries at each sentence before it keeps the best (issues 17, 26).
 CANDIDATES = 3
 
 
@@ -46,10 +46,12 @@ class Prompt:
     # (the service would cut it anyway). 0: no such stop.
     finish_after: int = 0
     max_chars: int = 0
-    # Best-of-n for a provider that can (the local one): up to `candidates` messages, the first
-    # whose `check` is 1.0 kept, else the best by it (issue 17).
+    # For a provider that can judge as it writes (the local one, issue 26): each sentence is
+    # judged on the text so far by `sentence_check`, the last by `check` (1.0: it passes); one
+    # that fails is written again, up to `candidates` tries, then the best is kept.
     candidates: int = 1
     check: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
+    sentence_check: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
 
 
 def _oneline(value: str) -> str:
@@ -218,6 +220,7 @@ def _completion(
         max_chars=request.max_length,
         candidates=CANDIDATES,
         check=quality.score(request, language),
+        sentence_check=quality.score(request, language, quality.SO_FAR),
     )
 
 
@@ -263,6 +266,7 @@ def _rewrite(request: MessageRequest, language: str, max_tokens: int) -> Prompt:
         max_chars=request.max_length,
         candidates=CANDIDATES,
         check=quality.score(request, language),
+        sentence_check=quality.score(request, language, quality.SO_FAR),
     )
 
 

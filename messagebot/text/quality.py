@@ -175,7 +175,8 @@ def keeps_names(request: MessageRequest, message: str) -> bool:
 _SORRY = re.compile(r"sorry|apolog|미안|죄송|용서|사과드|사과할|사과하", re.IGNORECASE)
 
 
-def calm(request: MessageRequest, message: str) -> bool:
+def calm(request: MessageRequest, message: str, so_far: bool = False) -> bool:
+    """`so_far`: the start of a message, which may apologise later."""
     occasion = occasions.classify(request.reason)
     if occasion not in occasions.CALM:
         return True
@@ -184,7 +185,7 @@ def calm(request: MessageRequest, message: str) -> bool:
     text = message.lower()
     if occasion != "condolences" and any(w in text for w in occasions.OCCASIONS["condolences"]):
         return False  # "sorry for your loss" is no apology for a missed party
-    return occasion != "apology" or bool(_SORRY.search(message))
+    return so_far or occasion != "apology" or bool(_SORRY.search(message))
 
 
 def no_other_season(request: MessageRequest, message: str) -> bool:
@@ -533,12 +534,35 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
 }
 
 
-def score(request: MessageRequest, language: str) -> Callable[[str], float]:
-    """The share of CRITERIA a message for `request`, written in `language`, passes (1.0: all)."""
+# What the start of a message must already get right, judged as each sentence ends (the
+# embedded model writes a failing sentence again, providers/local.py); the rest of CRITERIA
+# (the person, the occasion, a finished ending…) is judged on the whole message.
+SO_FAR: dict[str, Callable[[Case, str], bool]] = {
+    **{
+        name: CRITERIA[name]
+        for name in (
+            "right language",
+            "no preamble/quotes/placeholder",
+            "no other season/holiday",
+            "Korean speech level fits",
+            "echoes none of the prompt",
+        )
+    },
+    "calm so far": lambda c, m: calm(c.request, m, so_far=True),
+}
+
+
+def score(
+    request: MessageRequest,
+    language: str,
+    criteria: dict[str, Callable[[Case, str], bool]] = CRITERIA,
+) -> Callable[[str], float]:
+    """The share of `criteria` a message for `request`, written in `language`, passes (1.0:
+    all)."""
     case = Case(request.model_copy(update={"language": language}))
 
     def check(message: str) -> float:
         text = message.strip()
-        return sum(test(case, text) for test in CRITERIA.values()) / len(CRITERIA)
+        return sum(test(case, text) for test in criteria.values()) / len(criteria)
 
     return check
