@@ -20,7 +20,7 @@ from ..generation import (
 )
 from ..request import MessageRequest, resolve_language, validate_fields
 from ..stats import RedisStats
-from . import request_log, sse
+from . import generations, request_log, sse
 from .policies import page_token, rate_limited
 from .request import parse_json_object
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
@@ -36,6 +36,8 @@ def service() -> GenerationService:
 async def begin(fields: MessageRequest, language: str) -> MessageStream | Choices:
     """Start a generation for this request, noted for the request log."""
     stream = await service().begin(fields, language, client_name())
+    # Closed when the request ends, also if the client left before its body was read.
+    generations.begun(request.scope, stream)
     record: dict[str, object] | None = request.scope.get(request_log.SCOPE_KEY)  # type: ignore[assignment]
     if record is not None:
         record["stream"] = stream
