@@ -89,13 +89,23 @@ async def hang_up(writer: Any) -> None:
 
 
 async def wait_all_closed_and_counted(
-    server: Server, fake: FakeUpstream, client: httpx.AsyncClient, tag: str, n: int, before: int
+    server: Server,
+    fake: FakeUpstream,
+    client: httpx.AsyncClient,
+    tag: str,
+    n: int,
+    before: int,
+    requests: int | None = None,
 ) -> None:
+    """Each of the `requests` upstream requests (one per message unless said) closed, and
+    the `n` messages counted as cancelled (after `before` counted as written)."""
+    requests = n if requests is None else requests
+
     async def closed() -> list[str] | None:
         outcomes = [r["outcome"] for r in await fake_log(client, fake.base_url, tag)]
-        return outcomes if outcomes == ["client_closed"] * n else None
+        return outcomes if outcomes == ["client_closed"] * requests else None
 
-    await wait_until(closed, within=5, what=f"{n} upstream request(s) closed")
+    await wait_until(closed, within=5, what=f"{requests} upstream request(s) closed")
 
     async def counted() -> dict[str, int] | None:
         stats = (await client.get(f"{server.url}/v1/stats")).json()
@@ -136,6 +146,24 @@ async def test_leaving_before_the_stream_body_starts_closes_and_counts_every_mes
     assert len(await fake_log(client, fake.base_url, tag)) == n
     await hang_up(writer)
     await wait_all_closed_and_counted(server, fake, client, tag, n, before)
+
+
+async def test_leaving_before_the_stream_body_starts_closes_the_one_reply_of_n(
+    held: tuple[Server, Holder], fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    """An upstream that honours `n` writes the 3 messages in one reply: it is closed, and
+    each message counted."""
+    server, holder = held
+    tag = f"leave-early-honour-{next(_tags)}"
+    writer = await send_raw(
+        server.url,
+        "/v1/messages/stream",
+        body(f"chunks=300 delay=0.05 n=honour tag={tag}", n=3),
+        {HOLD: "1"},
+    )
+    await asyncio.wait_for(holder.reached.wait(), 10)
+    await hang_up(writer)
+    await wait_all_closed_and_counted(server, fake, client, tag, 3, 0, requests=1)
 
 
 @pytest.mark.parametrize("n", [1, 3])
