@@ -217,3 +217,38 @@ async def test_leaving_right_after_sending_the_request_leaves_no_upstream_reques
             await wait_until(closed, within=5, what="no upstream request left open")
         stats = (await client.get(f"{server.url}/v1/stats")).json()
         assert set(stats["by_outcome"]) <= {"cancelled"}, stats
+
+
+@pytest.mark.parametrize("n", [1, 3])
+async def test_leaving_while_the_upstream_has_not_answered_closes_it_and_counts_nothing(
+    fake: FakeUpstream, client: httpx.AsyncClient, n: int
+) -> None:
+    """The client leaves while the upstream has not sent its headers (nothing accepted yet):
+    each upstream request is dropped, and no message counted (docs/api.md)."""
+    async with running(openai_env(fake)) as server:
+        before = 0
+        if n > 1:
+            await learn_that_n_is_ignored(server, client)
+            before = 3
+        tag = f"leave-unanswered-{next(_tags)}"
+        writer = await send_raw(
+            server.url,
+            "/v1/messages/stream",
+            body(f"headers_delay=1 chunks=300 delay=0.05 tag={tag}", n=n),
+            {},
+        )
+
+        async def asked() -> bool:
+            return len(await fake_log(client, fake.base_url, tag)) == n
+
+        await wait_until(asked, within=5, what=f"{n} upstream request(s) made")
+        await hang_up(writer)
+
+        async def closed() -> list[str] | None:
+            outcomes = [r["outcome"] for r in await fake_log(client, fake.base_url, tag)]
+            return outcomes if outcomes == ["client_closed"] * n else None
+
+        await wait_until(closed, within=5, what=f"{n} upstream request(s) closed")
+        assert not server.app.extensions["messagebot"].active
+        stats = (await client.get(f"{server.url}/v1/stats")).json()
+        assert stats["by_outcome"] == ({"stop": before} if before else {}), stats
