@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     # is not there must be refused by name first, not by a traceback at import.
     from . import lifecycle, metrics
     from .generation import GenerationService
-    from .web import api, page, ratelimit, request_log
+    from .web import api, generations, page, ratelimit, request_log
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -93,5 +93,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(docs.bp)
     app.register_blueprint(metrics.bp)
     routes = {rule.rule for rule in app.url_map.iter_rules()}
-    app.asgi_app = request_log.RequestLog(app.asgi_app, routes)  # type: ignore[method-assign]
+    # Inside the request log, so that it logs how a closed generation ended.
+    app.asgi_app = request_log.RequestLog(  # type: ignore[method-assign]
+        generations.CloseGenerations(app.asgi_app), routes
+    )
     return app

@@ -289,6 +289,7 @@ class MessageStream:
         self.outcome: str | None = None
         self.usage: dict[str, Any] | None = None
         self._interrupted: ErrorCode | None = None
+        self._finished = False  # _finish() has begun: the message is closed and counted once
         self._task = asyncio.create_task(self._produce())
         service.active.add(self)
         metrics.STREAMS.inc()
@@ -317,14 +318,23 @@ class MessageStream:
             # Close the upstream at once, also when the client left (we are being cancelled).
             with contextlib.suppress(Exception):
                 await pieces.aclose()  # type: ignore[attr-defined]
-                await self._generation.aclose()
-            outcome = self._interrupted or outcome
-            self.outcome, self.usage = outcome, self._generation.usage
-            self._service.active.discard(self)
-            metrics.STREAMS.dec()
-            if self._tally is not None:
-                await self._tally.ended(outcome, self.usage, self.start.provider)
+            await self._finish(outcome)
         self._put(terminal)
+
+    async def _finish(self, outcome: str) -> None:
+        """Close the generation and count the message: once, from `_produce`'s `finally`, or
+        from `aclose()` when the producer was cancelled before it ever ran."""
+        if self._finished:
+            return
+        self._finished = True
+        with contextlib.suppress(Exception):
+            await self._generation.aclose()
+        outcome = self._interrupted or outcome
+        self.outcome, self.usage = outcome, self._generation.usage
+        self._service.active.discard(self)
+        metrics.STREAMS.dec()
+        if self._tally is not None:
+            await self._tally.ended(outcome, self.usage, self.start.provider)
 
     def _emit(self, text: str, parts: list[str]) -> None:
         if text:
@@ -444,6 +454,10 @@ class MessageStream:
             self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+        if not self._finished:
+            # Cancelled before its first step (closed in the step it was opened): the
+            # coroutine never ran, nor its `finally`.
+            await self._finish("cancelled")
 
     async def result(self) -> Done | Failure:
         """Wait for the whole message (the JSON endpoint)."""

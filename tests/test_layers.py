@@ -36,6 +36,7 @@ DEFERRED: dict[tuple[str, str], str] = {
             "messagebot.metrics",
             "messagebot.generation",
             "messagebot.web.api",
+            "messagebot.web.generations",
             "messagebot.web.page",
             "messagebot.web.ratelimit",
             "messagebot.web.request_log",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 
@@ -20,7 +21,7 @@ from ..generation import (
 )
 from ..request import MessageRequest, resolve_language, validate_fields
 from ..stats import RedisStats
-from . import request_log, sse
+from . import generations, request_log, sse
 from .policies import page_token, rate_limited
 from .request import parse_json_object
 from .schemas import ErrorResponse, Health, MessageResponse, StatsResponse
@@ -35,7 +36,16 @@ def service() -> GenerationService:
 
 async def begin(fields: MessageRequest, language: str) -> MessageStream | Choices:
     """Start a generation for this request, noted for the request log."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        # The client left as its body arrived, and the cancellation that says so was lost:
+        # Quart reads the body with asyncio.wait_for, which on Python 3.11 returns a result
+        # that completed in the step the task was cancelled, and drops the cancellation. Go
+        # on being cancelled rather than write a message for nobody.
+        raise asyncio.CancelledError
     stream = await service().begin(fields, language, client_name())
+    # Closed when the request ends, also if the client left before its body was read.
+    generations.begun(request.scope, stream)
     record: dict[str, object] | None = request.scope.get(request_log.SCOPE_KEY)  # type: ignore[assignment]
     if record is not None:
         record["stream"] = stream
