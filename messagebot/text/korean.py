@@ -349,9 +349,33 @@ def level_fits(message: str, name: str | None, relation: str, manner: str | None
     return "banmal" not in levels and "polite" in levels
 
 
+def address_slips(message: str, name: str | None, relation: str, manner: str | None) -> bool:
+    """A form of address that is wrong wherever it stands, so that the start of a message can
+    be judged before the rest exists: "준호아" for 준호야, "수민야" for 수민아, "준호 씨" to a
+    friend, or "준호야" to someone owed 존댓말."""
+    form = address(name, relation, manner)
+    if not form.address or not name or not _hangul(name.replace(" ", "")):
+        return False
+    if form.address in _KIN_ADDRESS:
+        return False
+    text = " ".join(message.split())
+    given = re.escape(given_name(name))
+    end = r"(?=[\s,.!?~]|$)"
+    wrong_particle = "야" if has_batchim(given_name(name)) else "아"
+    if re.search(given + wrong_particle + end, text):
+        return True  # "준호아", "수민야": wrong to anyone
+    if relation_class(relation)[1] == "either":
+        return False  # "민지야" or "민지 씨" to a wife: both are said
+    if form.level == "banmal":
+        return bool(re.search(given + r"\s?(?:씨|님)", text))
+    return bool(re.search(given + r"(?:아|야)" + end, text))
+
+
 def address_fits(message: str, name: str | None, relation: str, manner: str | None) -> bool:
     """The form of address fits the relation: "지영아", not "지영 씨", to a friend; "박민수
     부장님", not "박민수", to a manager; "수진 씨", not "수진아", to a colleague."""
+    if address_slips(message, name, relation, manner):
+        return False  # "현우아" is wrong even where either form of address is said
     form = address(name, relation, manner)
     text = " ".join(message.split())
     if not form.address or not name:

@@ -218,6 +218,14 @@ def korean_address(request: MessageRequest, message: str) -> bool:
     return korean.address_fits(message, request.name, request.relation, request.manner)
 
 
+def no_address_slip(request: MessageRequest, message: str) -> bool:
+    """No form of address that is wrong wherever it stands (korean.address_slips): judged on
+    the start of a message too, where korean_address (which wants the address present) is not."""
+    if _language(request) != "ko" or request.relation is None:
+        return True
+    return not korean.address_slips(message, request.name, request.relation, request.manner)
+
+
 def echoes_nothing(request: MessageRequest, message: str) -> bool:
     """None of the prompt comes back: its labels, the relation in its brackets ("(친구)"), a
     gloss ("(새해 복 많이 받으세요)"), the speech level's name, or another person's example."""
@@ -546,9 +554,17 @@ SO_FAR: dict[str, Callable[[Case, str], bool]] = {
             "no other season/holiday",
             "Korean speech level fits",
             "echoes none of the prompt",
+            # Issue 26's checks that a start of a message already fails when the whole would:
+            # each looks for words that must not be there.
+            "no other occasion's words",
+            "no cheer on a hard occasion",
+            "does not paste the reason",
+            "fits the relation's role",
+            "names the right person's loss",
         )
     },
     "calm so far": lambda c, m: calm(c.request, m, so_far=True),
+    "no slip in the address": lambda c, m: no_address_slip(c.request, m),
 }
 
 
