@@ -248,5 +248,7 @@ def test_every_bank_message_passes_the_new_checks() -> None:
                 quality.calm,
                 quality.no_repeats,
                 quality.right_person,
+                quality.no_invented_numbers,
+                quality.greets_once,
             ):
                 assert check(req, example.message), (check.__name__, example.message)

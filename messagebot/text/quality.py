@@ -237,6 +237,8 @@ def echoes_nothing(request: MessageRequest, message: str) -> bool:
         return False
     if "반말" in message or "존댓말" in message:
         return False
+    if re.search(r"\bmy\s*[가-힣]", message, re.IGNORECASE):
+        return False  # "my 고객님": the English prompt's "To: my 고객님" copied
     relation = (request.relation or "").strip()
     if " " in relation and relation not in (request.name or "") and f"{relation}," in message:
         return False  # "최 과장님, 거래처 담당자, 감사 드립니다."
@@ -467,6 +469,68 @@ def no_repeats(request: MessageRequest, message: str) -> bool:
     return len(said) == len(set(said))
 
 
+# A base model copies its examples' facts: "Ten years ago I said yes" to any spouse, "창립 5주년"
+# to any company, "2018년도 건강하시고". A count the request does not give is a fact the sender
+# did not state (the hand read of issue 26's n = 3 run: 13 of 324 messages).
+_WORD_NUMBERS = {
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+    "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+}  # fmt: skip
+_KOREAN_DIGITS = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9}
+_COUNT = re.compile(
+    r"(\d+)(?:st|nd|rd|th)?"
+    rf"|\b({'|'.join(_WORD_NUMBERS)})\s+years?\b"
+    r"|([일이삼사오육칠팔구]?십?[일이삼사오육칠팔구]?)\s?(?:주년|년)(?=\s|[가-힣]|$)",
+    re.IGNORECASE,
+)
+
+
+def _korean_number(word: str) -> int:
+    if "십" not in word:
+        return _KOREAN_DIGITS.get(word, 0)
+    tens, _, ones = word.partition("십")
+    return _KOREAN_DIGITS.get(tens, 1) * 10 + _KOREAN_DIGITS.get(ones, 0)
+
+
+def _counts(text: str) -> set[int]:
+    found = set()
+    for digits, word, korean_word in _COUNT.findall(text):
+        if digits:
+            found.add(int(digits))
+        elif word:
+            found.add(_WORD_NUMBERS[word.lower()])
+        elif korean_word:
+            found.add(_korean_number(korean_word))
+    return found - {0}
+
+
+def no_invented_numbers(request: MessageRequest, message: str) -> bool:
+    """Every count in the message (a number, "ten years", "5주년", "십 년") is one the request
+    gives in its reason, draft, manner or name."""
+    given = " ".join(
+        field for field in (request.reason, request.draft, request.manner, request.name) if field
+    )
+    return _counts(message) <= _counts(given)
+
+
+# The occasion's greeting said twice ("Happy Diwali, Priya! Wishing you a happy Diwali.",
+# "결혼 축하해! 결혼 진심으로 축하해!"): no_repeats sees whole sentences only.
+_GREETING = re.compile(
+    r"happy\s+[a-z']+|congratulations|congrats|merry christmas|eid mubarak|"
+    r"축하(?:해|합니다|드립니다|드려요|한다|드리)|명복을|새해 복",
+    re.IGNORECASE,
+)
+
+
+def greets_once(request: MessageRequest, message: str) -> bool:
+    """The occasion's greeting ("Happy Diwali", congratulations, 생일 축하해, 명복을) is said
+    once."""
+    said = [" ".join(found.lower().split()) for found in _GREETING.findall(message)]
+    kinds = [word[:2] if word.startswith("축하") else word for word in said]
+    return len(kinds) == len(set(kinds))
+
+
 # Whose loss it is: the kin the reason names, not another's ("할머니의 명복" for 아버님 부고,
 # "your wife" for the loss of her husband).
 _KIN: dict[str, tuple[str, ...]] = {
@@ -539,6 +603,9 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     "fits the relation's role": lambda c, m: fits_role(c.request, m),
     "no sentence said twice": lambda c, m: no_repeats(c.request, m),
     "names the right person's loss": lambda c, m: right_person(c.request, m),
+    # From the hand read of 108 n = 3 requests on the embedded model (docs/eval/)
+    "invents no numbers": lambda c, m: no_invented_numbers(c.request, m),
+    "greets once": lambda c, m: greets_once(c.request, m),
 }
 
 
@@ -561,6 +628,8 @@ SO_FAR: dict[str, Callable[[Case, str], bool]] = {
             "does not paste the reason",
             "fits the relation's role",
             "names the right person's loss",
+            "invents no numbers",
+            "greets once",
         )
     },
     "calm so far": lambda c, m: calm(c.request, m, so_far=True),

@@ -1,0 +1,105 @@
+"""Checks that came from reading the embedded model's n = 3 messages by hand (issue 26,
+docs/eval/issue-26-n3-read.md): each bad message below was written by the model and passed
+every check before; each good one must still pass. The start of a message is judged by them
+too (SO_FAR), so the embedded model writes such a sentence again instead of sending it."""
+
+from __future__ import annotations
+
+import pytest
+
+from messagebot.request import MessageRequest
+from messagebot.text import quality
+from messagebot.text.prompts import build_prompt
+from messagebot.text.quality import SO_FAR, Case
+
+
+def _request(**fields: str) -> MessageRequest:
+    return MessageRequest.model_validate(fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"name": "David", "relation": "husband", "reason": "wedding anniversary"},
+            "Happy anniversary, David! Ten years, and I would still choose you every single day.",
+        ),
+        (
+            {"name": "최 대표님", "relation": "거래처", "reason": "창립 기념일"},
+            "최 대표님, 창립 5주년을 축하드립니다.",
+        ),
+        (
+            {"name": "할머니", "relation": "할머니", "reason": "설날"},
+            "2018년도 건강하시고 행복하세요.",
+        ),
+        (
+            {"name": "수진", "relation": "친구", "reason": "취업"},
+            "수진아, 취업 축하해! 이제 직장인으로 10년이 넘게 살았네.",
+        ),
+        ({"name": "현우", "relation": "남편", "reason": "결혼기념일"}, "함께한 지 십 년이 됐네."),
+    ],
+)
+def test_a_number_the_request_does_not_give_is_invented(
+    fields: dict[str, str], message: str
+) -> None:
+    assert not quality.no_invented_numbers(_request(**fields), message)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"name": "Grandpa", "relation": "grandfather", "reason": "70th birthday"},
+            "Happy 70th birthday, Grandpa! Seventy years young.",
+        ),
+        ({"name": "지우", "relation": "딸", "reason": "스무 살 생일"}, "지우야, 생일 축하해!"),
+        (
+            {"name": "Ms. Lopez", "relation": "client", "reason": "company's 10th anniversary"},
+            "Ms. Lopez, congratulations on your company's 10th anniversary.",
+        ),
+        ({"name": "Rachel", "relation": "friend", "reason": "Hanukkah"}, "Eight nights of light!"),
+    ],
+)
+def test_a_number_the_request_gives_is_fine(fields: dict[str, str], message: str) -> None:
+    assert quality.no_invented_numbers(_request(**fields), message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Happy Diwali, Priya! Wishing you a happy Diwali.",
+        "지영아, 결혼 축하해! 결혼 진심으로 축하해!",
+        "Congratulations, Emma! You did it! Congratulations on your graduation, Emma!",
+        "박지훈 사장님, 개업을 축하드립니다. 새 매장 개업을 축하드립니다.",
+    ],
+)
+def test_a_greeting_said_twice_fails(message: str) -> None:
+    request = _request(name="Priya", relation="friend", reason="Diwali")
+    assert not quality.greets_once(request, message)
+    failed = [label for label, check in SO_FAR.items() if not check(Case(request, ()), message)]
+    assert "greets once" in failed
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Happy anniversary, Jess! Wishing you and Ryan many more happy years together.",
+        "현우야, 승진 축하해! 이번 주에 축하 겸 한잔하자.",
+        "Happy birthday, Minji! I'm so happy for you.",
+    ],
+)
+def test_one_greeting_and_other_uses_of_its_words_pass(message: str) -> None:
+    assert quality.greets_once(_request(relation="friend", reason="birthday"), message)
+
+
+def test_no_english_my_before_a_korean_relation() -> None:
+    """ "my 고객님": the completion prompt wrote `To: my 고객님` for a Korean request without a
+    name, and the model copied it. The prompt no longer says it, and the echo check catches it."""
+    request = _request(relation="고객님", reason="설날", language="ko")
+    prompt = build_prompt(request, "ko", "completion")
+    assert "To: my " not in prompt.text
+    assert "To: 고객님\n" in prompt.text
+    assert not quality.echoes_nothing(request, "my 고객님, 새해 복 많이 받으세요!")
+    assert quality.echoes_nothing(request, "고객님, 새해 복 많이 받으세요!")
+    english = build_prompt(_request(relation="boss", reason="Chuseok"), "en", "completion")
+    assert "To: my boss\n" in english.text
