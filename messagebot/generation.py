@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -488,6 +488,14 @@ class _Choice:
         self.stream: MessageStream | None = None
 
 
+async def _close_opened(opening: Sequence[asyncio.Future[MessageStream]]) -> None:
+    """Wait for cancelled openings to end, and close each that had opened all the same."""
+    await asyncio.wait(opening)
+    for task in opening:
+        if not task.cancelled() and task.exception() is None:
+            await task.result().aclose()
+
+
 class Choices:
     """A request's `n` messages written side by side, one `MessageStream` each, read as one
     series of events that name their index (docs/api.md, "The stream").
@@ -554,10 +562,11 @@ class Choices:
         except BaseException:  # the client left while we waited: close what was opened
             for task in opening:
                 task.cancel()
-            await asyncio.wait(opening)
-            for task in opening:
-                if not task.cancelled() and task.exception() is None:
-                    await task.result().aclose()
+            # Shielded: a second cancellation (the server cancels a request task more than
+            # once when its client is gone) must not leave an opened upstream request behind.
+            cleanup = asyncio.ensure_future(_close_opened(opening))
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(cleanup)
             raise
         errors = [task.exception() for task in opening]
         if all(errors):

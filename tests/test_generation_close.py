@@ -47,7 +47,7 @@ async def test_a_stream_closed_before_its_producer_ran_closes_its_upstream_reque
             outcomes = [r["outcome"] for r in await fake_log(client, fake.base_url, tag)]
             return outcomes if outcomes == ["client_closed"] else None
 
-        await wait_until(closed, within=5, what="the upstream request closed")
+        await wait_until(closed, within=12, what="the upstream request closed")
         await asyncio.gather(stream.aclose(), stream.aclose())  # again: no-ops, counted once
         assert (await stats.snapshot())["by_outcome"] == {"cancelled": 1}
     finally:
