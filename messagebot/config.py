@@ -273,7 +273,8 @@ def _fallbacks(env: Mapping[str, str], primary: ProviderName) -> tuple[Fallback,
             fallbacks.append(Fallback(slot, LOCAL, "", None))
             continue
         if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
-            raise ConfigError(f"{var}BASE_URL must be an http(s):// URL or local, got {url!r}")
+            # Not the value itself: a mistyped URL may carry credentials.
+            raise ConfigError(f"{var}BASE_URL must be an http(s):// URL or local")
         if not model:
             raise ConfigError(f"{var}MODEL is needed with {var}BASE_URL (the upstream's model)")
         fallbacks.append(Fallback(slot, url, model, key))

@@ -84,6 +84,17 @@ _NOT_STREAMS = frozenset({"application/json", "text/html"})
 _MAX_NOT_STREAM = 64 * 1024  # of such a body, read for its error message
 
 
+async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    """At most _MAX_NOT_STREAM bytes of a body that is not a stream (an error answer, a JSON
+    page): an upstream's error answer is read for its message, never whole into memory."""
+    body = bytearray()
+    while len(body) < _MAX_NOT_STREAM and (
+        data := await response.content.read(_MAX_NOT_STREAM - len(body))
+    ):
+        body += data
+    return bytes(body)
+
+
 async def _not_a_stream(response: aiohttp.ClientResponse) -> APIError:
     """A 2xx that is not an event stream (a JSON answer or a web page: a proxy, or a base URL
     that is not the API), told as what it is, with the JSON's own error message if it has
@@ -91,11 +102,7 @@ async def _not_a_stream(response: aiohttp.ClientResponse) -> APIError:
     kind = "JSON" if "json" in response.content_type else response.content_type
     detail = ""
     try:
-        body = bytearray()
-        while len(body) < _MAX_NOT_STREAM and (
-            data := await response.content.read(_MAX_NOT_STREAM - len(body))
-        ):
-            body += data
+        body = await _read_bounded(response)
         error = _loads(body).get("error") if kind == "JSON" else None
         if isinstance(error, dict):
             error = error.get("message")
@@ -123,7 +130,7 @@ def _names_stream_options(status: int, body: bytes) -> bool:
     if status not in (400, 422) or b"stream_options" not in body[:_MAX_NOT_STREAM]:
         return False
     try:
-        answer = _loads(body)
+        answer = _loads(body[:_MAX_NOT_STREAM])
     except ValueError:
         return False
     if not isinstance(answer, dict):
@@ -380,12 +387,16 @@ class OpenAIProvider:
                 raise await _not_a_stream(response)
             return response
         try:
-            # So that the connection can serve the next message.
-            answer = await response.read()
+            # Read (a bounded part: a huge error page is not read whole into memory) so that
+            # the connection can serve the next message; one with more left is closed instead.
+            answer = await _read_bounded(response)
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _Retryable(APIError(ErrorCode.UPSTREAM_ERROR, _DROPPED)) from exc
         finally:
-            response.release()
+            if response.content.at_eof():
+                response.release()
+            else:
+                response.close()
         if asks_usage and _names_stream_options(response.status, answer):
             raise _RefusesUsage
         error = status_error(response.status, response.headers)
