@@ -836,7 +836,9 @@ class Choices:
                         (
                             "cancelled",
                             stream.usage if stream else None,
-                            stream is not None,
+                            # Begun even without a stream (one being asked again after a
+                            # duplicate): counted in /metrics as in /v1/stats.
+                            True,
                             stream.start.provider if stream else None,
                         )
                     )
