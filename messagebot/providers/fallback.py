@@ -34,6 +34,7 @@ from .base import Generation, Provider
 log = logging.getLogger("messagebot.fallback")
 
 State = Literal["ok", "failing"]
+Pass = Literal["closed", "trial"] | None
 
 
 class Breaker:
@@ -47,28 +48,32 @@ class Breaker:
         self.opened_at: float | None = None  # when it was last opened; None while closed
         self.trial = False  # a half-open trial is in flight
 
-    def allow(self) -> bool:
-        """Whether to ask this upstream now; True makes the caller the trial while half-open
-        (it must then call succeeded, failed or abandoned)."""
+    def allow(self) -> Pass:
+        """Whether to ask this upstream now: None (skip it), "closed" (ask it), or "trial"
+        (half-open: the caller is its one trial and must then call succeeded, failed or
+        abandoned with trial=True; only the trial's own request ends the trial)."""
         if self.opened_at is None:
-            return True
+            return "closed"
         if self.trial or self._clock() - self.opened_at < self.cooldown_s:
-            return False
+            return None
         self.trial = True
-        return True
+        return "trial"
 
     def succeeded(self) -> None:
         self.failures, self.opened_at, self.trial = 0, None, False
 
-    def failed(self) -> None:
+    def failed(self, trial: bool) -> None:
         self.failures += 1
-        self.trial = False
+        if trial:
+            self.trial = False
         if self.failures >= self.threshold:
             self.opened_at = self._clock()  # (again: a failed trial starts a new cool-down)
 
-    def abandoned(self) -> None:
-        """The request left before a verdict (its client went, or its deadline passed)."""
-        self.trial = False
+    def abandoned(self, trial: bool) -> None:
+        """The request left before a verdict (its client went); a request let through while
+        closed and still in flight leaves another's half-open trial alone."""
+        if trial:
+            self.trial = False
 
     @property
     def state(self) -> State:
@@ -199,7 +204,8 @@ class FallbackProvider:
                     provider.model,
                 )
                 continue
-            if not breaker.allow():
+            ticket = breaker.allow()
+            if ticket is None:
                 log.info("upstream %d (%s) skipped: its breaker is open", index, provider.model)
                 continue
             own = prompt
@@ -214,7 +220,7 @@ class FallbackProvider:
                 if failure.code is ErrorCode.REJECTED_BY_MODEL:
                     breaker.succeeded()  # it answered: the prompt, not the upstream, is the fault
                     raise
-                breaker.failed()
+                breaker.failed(ticket == "trial")
                 log.warning(
                     "upstream %d (%s) failed before its first token (%s)%s",
                     index,
@@ -225,7 +231,7 @@ class FallbackProvider:
                 error = failure
                 continue
             except BaseException:
-                breaker.abandoned()
+                breaker.abandoned(ticket == "trial")
                 raise
             breaker.succeeded()
             return written

@@ -1,0 +1,74 @@
+"""The fallback chain's circuit breaker (providers/fallback.py) over real sockets: a trial
+belongs to its own request, a hang cut by the request's deadline is a failure, and an upstream
+that ends without text is one too. Counted by connections and breaker state, never by time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+
+from messagebot.fake_upstream import FakeUpstream
+
+from .helpers import running, wait_until
+from .raw_upstream import SSE_HEAD, RawUpstream
+from .test_fallback import FALLBACK, asked, body, chain_env, primary, status_reply
+
+__all__ = ["primary"]  # the fixture, from tests/test_fallback.py
+
+
+class Drip:
+    """A stream's headers, then a comment every few milliseconds and never a token: a hang
+    whose writes show when the client hung up (its record turns `client_closed`)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._parts()
+
+    async def _parts(self) -> AsyncIterator[bytes]:
+        yield SSE_HEAD
+        while True:
+            await asyncio.sleep(0.01)
+            yield b": still here\n\n"
+
+
+async def test_a_request_let_through_while_closed_leaves_anothers_trial_alone(
+    primary: RawUpstream, fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    """A asks the primary while it is closed and hangs; B's 500 opens the breaker; after the
+    cool-down C is the half-open trial and hangs; A's client leaves. D must still skip the
+    primary: only C may end C's trial."""
+    for key in ("early", "trial", "second"):
+        primary.replies[key] = Drip()
+    primary.replies["fail"] = status_reply(500, "Internal Server Error")
+    cooldown = 0.3
+    env = chain_env(
+        primary.base_url,
+        fake,
+        MESSAGEBOT_ATTEMPT_TIMEOUT_S="20",
+        MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S="30",
+        MESSAGEBOT_BREAKER_FAILURES="1",
+        MESSAGEBOT_BREAKER_COOLDOWN_S=str(cooldown),
+    )
+    async with running(env) as server:
+        url = f"{server.url}/v1/messages"
+        a = asyncio.create_task(client.post(url, json=body("early", "a")))
+        await wait_until(lambda: "early" in primary.records, what="A at the primary")
+        b = await client.post(url, json=body("fail", "b"))
+        assert b.json()["model"] == FALLBACK  # and the breaker is open
+        assert primary.connections == 2
+        # The cool-down is a timer of known length: wait it out (the primary is now half-open).
+        await asyncio.sleep(cooldown + 0.1)
+        c = asyncio.create_task(client.post(url, json=body("trial", "c")))
+        await wait_until(lambda: "trial" in primary.records, what="C, the trial, at the primary")
+        a.cancel()  # A's client leaves
+        await wait_until(
+            lambda: primary.records["early"].outcome == "client_closed", what="A's upstream closed"
+        )
+        d = await client.post(url, json=body("second", "d"))
+        assert d.status_code == 200, d.text
+        assert d.json()["model"] == FALLBACK
+        assert "second" not in primary.records  # no second trial while C's is in flight
+        assert primary.connections == 3
+        c.cancel()
+    assert len(await asked(client, fake, "d")) == 1
