@@ -12,8 +12,8 @@ import httpx
 from messagebot.fake_upstream import FakeUpstream
 
 from .helpers import running, wait_until
-from .raw_upstream import SSE_HEAD, RawUpstream
-from .test_fallback import FALLBACK, asked, body, chain_env, primary, status_reply
+from .raw_upstream import SSE_HEAD, RawUpstream, sse_reply
+from .test_fallback import FALLBACK, PRIMARY, asked, body, chain_env, primary, status_reply
 
 __all__ = ["primary"]  # the fixture, from tests/test_fallback.py
 
@@ -72,3 +72,22 @@ async def test_a_request_let_through_while_closed_leaves_anothers_trial_alone(
         assert primary.connections == 3
         c.cancel()
     assert len(await asked(client, fake, "d")) == 1
+
+
+async def test_an_upstream_that_ends_without_text_is_a_failure_and_the_next_is_asked(
+    primary: RawUpstream, fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    """A 200 stream with no content before [DONE] has not written a first piece: the fallback
+    writes the message, and the primary's breaker counts the failure."""
+    primary.replies["empty"] = sse_reply([])
+    async with running(chain_env(primary.base_url, fake)) as server:
+        response = await client.post(f"{server.url}/v1/messages", json=body("empty", "empty"))
+        health = (await client.get(f"{server.url}/healthz")).json()
+    assert response.status_code == 200, response.text
+    assert response.json()["model"] == FALLBACK
+    assert primary.records["empty"].outcome == "completed"  # it did answer, with nothing
+    assert len(await asked(client, fake, "empty")) == 1
+    assert health["upstreams"] == [
+        {"model": PRIMARY, "state": "failing"},
+        {"model": FALLBACK, "state": "ok"},
+    ]

@@ -4,7 +4,7 @@ docs/api.md, "Upstreams that fail", is the contract. An upstream is asked with t
 request's first-token deadline or MESSAGEBOT_ATTEMPT_TIMEOUT_S, whichever ends first (the
 last one in the chain gets the rest of the deadline), and `open` returns only once it has
 written its first piece of text: so a failure before that (unreachable, 5xx, 429, 401/403, a
-stream cut or silent before its first token) goes to the next one, and nothing of a message
+stream cut, silent or ended before its first token) goes to the next one, and nothing of a message
 reaches the client before its writer is known (`start` names it). After the first piece there
 is no fallback: a failure ends the message with `event: error`. A 400 (the prompt refused) is
 final: `rejected_by_model`, no other upstream asked.
@@ -89,11 +89,12 @@ class _Written:
         self,
         generation: Generation,
         pieces: AsyncIterator[str],
-        first: str | None,
+        first: str,
         provider: str,
         model: str,
     ) -> None:
-        self._generation, self._pieces, self._first = generation, pieces, first
+        self._generation, self._pieces = generation, pieces
+        self._first: str | None = first
         self.written_by = (provider, model)
 
     @property
@@ -105,10 +106,9 @@ class _Written:
         self._generation.usage = value
 
     async def pieces(self) -> AsyncIterator[str]:
-        if self._first is None:
-            return  # the upstream ended without text: MessageStream says so
-        first, self._first = self._first, None
-        yield first
+        if self._first is not None:  # (None once given out: pieces() is read once)
+            first, self._first = self._first, None
+            yield first
         async for piece in self._pieces:
             yield piece
 
@@ -259,6 +259,10 @@ class FallbackProvider:
                     if piece:
                         first = piece
                         break
+                if first is None:  # [DONE] with no text: not a message, so a failure
+                    raise APIError(
+                        ErrorCode.UPSTREAM_ERROR, "The model's reply had no message in it."
+                    )
         except BaseException as exc:
             if generation is not None:
                 await _close(generation)
