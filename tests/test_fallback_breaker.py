@@ -11,7 +11,7 @@ import httpx
 
 from messagebot.fake_upstream import FakeUpstream
 
-from .helpers import running, wait_until
+from .helpers import assert_error, free_port, running, wait_until
 from .raw_upstream import SSE_HEAD, RawUpstream, sse_reply
 from .test_fallback import FALLBACK, PRIMARY, asked, body, chain_env, primary, status_reply
 
@@ -91,3 +91,31 @@ async def test_an_upstream_that_ends_without_text_is_a_failure_and_the_next_is_a
         {"model": PRIMARY, "state": "failing"},
         {"model": FALLBACK, "state": "ok"},
     ]
+
+
+async def test_a_last_upstream_that_hangs_until_the_deadline_opens_its_breaker(
+    primary: RawUpstream, fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    """The primary is dead; the fallback (a raw upstream) sends its headers and then nothing.
+    The request ends at the first-token deadline with a 504, and that hang is the fallback's
+    failure: /healthz says so, and (one failure opens it) the next request does not ask it."""
+    primary.replies["hang"] = Drip()
+    env = {
+        **chain_env(f"http://127.0.0.1:{free_port()}/v1", fake),
+        "MESSAGEBOT_FALLBACK_1_BASE_URL": primary.base_url,
+        "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S": "1",
+        "MESSAGEBOT_BREAKER_FAILURES": "1",
+        "MESSAGEBOT_BREAKER_COOLDOWN_S": "3600",
+    }
+    async with running(env) as server:
+        url = f"{server.url}/v1/messages"
+        first = await client.post(url, json=body("hang", "hang1"))
+        assert_error(first, 504, "upstream_timeout")
+        health = (await client.get(f"{server.url}/healthz")).json()
+        assert health["upstreams"] == [
+            {"model": PRIMARY, "state": "failing"},
+            {"model": FALLBACK, "state": "failing"},
+        ]
+        second = await client.post(url, json=body("hang", "hang2"))
+        assert_error(second, 502, "upstream_error")  # every upstream's breaker is open
+    assert primary.connections == 1  # the hung fallback was asked once, not again

@@ -141,6 +141,10 @@ def writes(provider: Provider, prompt: Prompt) -> bool:
 class FallbackProvider:
     """The primary and its fallbacks, as one Provider (name and model: the primary's)."""
 
+    #: open() enforces the request's first-token deadline itself (GenerationService.open_stream
+    #: does not also cut it): an attempt cut by the deadline is that upstream's failure.
+    bounds_first_token = True
+
     def __init__(self, settings: Settings, chain: Sequence[Provider]) -> None:
         assert len(chain) >= 2, "a fallback chain has a primary and at least one fallback"
         self.settings = settings
