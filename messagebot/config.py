@@ -337,6 +337,16 @@ class Settings:
         local_model = env.get("MESSAGEBOT_LOCAL_MODEL", "").strip()
         secret = env.get("MESSAGEBOT_SECRET_KEY", "").strip()
         api_keys, api_key_names = _api_keys(env, "MESSAGEBOT_API_KEYS")
+        fallbacks = _fallbacks(env, provider)
+        first_token_timeout_s = _number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0)
+        attempt_timeout_s = _number(env, "MESSAGEBOT_ATTEMPT_TIMEOUT_S", 10.0)
+        if fallbacks and attempt_timeout_s >= first_token_timeout_s:
+            # One upstream's attempt would use the whole request's deadline: no fallback asked.
+            raise ConfigError(
+                f"MESSAGEBOT_ATTEMPT_TIMEOUT_S ({attempt_timeout_s:g}) must be less than "
+                f"MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S ({first_token_timeout_s:g}) with fallbacks, "
+                "or no fallback is ever asked in time"
+            )
         return cls(
             provider=provider,
             model=env.get("MESSAGEBOT_MODEL", "").strip() or "gpt-4o-mini",
@@ -356,10 +366,10 @@ class Settings:
             page=_switch(env, "MESSAGEBOT_PAGE", True),
             page_rate_limit=_optional_limit(env, "MESSAGEBOT_PAGE_RATE_LIMIT", "20/minute"),
             heartbeat_s=_number(env, "MESSAGEBOT_HEARTBEAT_S", 15.0),
-            first_token_timeout_s=_number(env, "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S", 30.0),
+            first_token_timeout_s=first_token_timeout_s,
             generation_timeout_s=_number(env, "MESSAGEBOT_GENERATION_TIMEOUT_S", 120.0),
-            fallbacks=_fallbacks(env, provider),
-            attempt_timeout_s=_number(env, "MESSAGEBOT_ATTEMPT_TIMEOUT_S", 10.0),
+            fallbacks=fallbacks,
+            attempt_timeout_s=attempt_timeout_s,
             breaker_failures=_integer(env, "MESSAGEBOT_BREAKER_FAILURES", 3, low=1, high=100),
             breaker_cooldown_s=_number(env, "MESSAGEBOT_BREAKER_COOLDOWN_S", 30.0),
             shutdown_grace_s=_number(env, "MESSAGEBOT_SHUTDOWN_GRACE_S", 25.0),

@@ -193,8 +193,11 @@ class GenerationService:
         `tally`, the message counts itself; without, its owner (`Choices`) counts it."""
         loop = asyncio.get_running_loop()
         started = loop.time()
+        # The fallback chain bounds the first token itself: a hang it cuts at the deadline must
+        # count against that upstream's breaker, which a cancel from out here would not.
+        bounded = getattr(self.provider, "bounds_first_token", False)
         try:
-            async with asyncio.timeout(self.settings.first_token_timeout_s):
+            async with asyncio.timeout(None if bounded else self.settings.first_token_timeout_s):
                 generation = await (
                     self.provider.open(prompt) if seed is None else self.provider.open(prompt, seed)
                 )

@@ -57,6 +57,15 @@ BAD = [
     ("MESSAGEBOT_BREAKER_FAILURES", {"MESSAGEBOT_BREAKER_FAILURES": "0"}),
     ("MESSAGEBOT_BREAKER_FAILURES", {"MESSAGEBOT_BREAKER_FAILURES": "three"}),
     ("MESSAGEBOT_BREAKER_COOLDOWN_S", {"MESSAGEBOT_BREAKER_COOLDOWN_S": "-1"}),
+    # An attempt as long as the whole deadline: no fallback would ever be asked in time.
+    (
+        "MESSAGEBOT_ATTEMPT_TIMEOUT_S.*MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S",
+        {**F1, "MESSAGEBOT_ATTEMPT_TIMEOUT_S": "30"},
+    ),
+    (
+        "MESSAGEBOT_ATTEMPT_TIMEOUT_S.*MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S",
+        {**F1, "MESSAGEBOT_ATTEMPT_TIMEOUT_S": "5", "MESSAGEBOT_FIRST_TOKEN_TIMEOUT_S": "4"},
+    ),
 ]
 
 
@@ -90,6 +99,11 @@ def test_fallbacks_are_read_in_order_with_their_keys_out_of_repr() -> None:
     assert "sk-one" not in repr(settings)
     assert (settings.attempt_timeout_s, settings.breaker_failures) == (2.5, 5)
     assert settings.breaker_cooldown_s == 60
+
+
+def test_an_attempt_timeout_at_least_the_deadline_is_fine_without_fallbacks() -> None:
+    settings = Settings.from_env({**OPENAI, "MESSAGEBOT_ATTEMPT_TIMEOUT_S": "60"})
+    assert settings.attempt_timeout_s == 60
 
 
 def test_the_defaults() -> None:

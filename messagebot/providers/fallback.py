@@ -4,7 +4,7 @@ docs/api.md, "Upstreams that fail", is the contract. An upstream is asked with t
 request's first-token deadline or MESSAGEBOT_ATTEMPT_TIMEOUT_S, whichever ends first (the
 last one in the chain gets the rest of the deadline), and `open` returns only once it has
 written its first piece of text: so a failure before that (unreachable, 5xx, 429, 401/403, a
-stream cut or silent before its first token) goes to the next one, and nothing of a message
+stream cut, silent or ended before its first token) goes to the next one, and nothing of a message
 reaches the client before its writer is known (`start` names it). After the first piece there
 is no fallback: a failure ends the message with `event: error`. A 400 (the prompt refused) is
 final: `rejected_by_model`, no other upstream asked.
@@ -34,6 +34,7 @@ from .base import Generation, Provider
 log = logging.getLogger("messagebot.fallback")
 
 State = Literal["ok", "failing"]
+Pass = Literal["closed", "trial"] | None
 
 
 class Breaker:
@@ -47,28 +48,32 @@ class Breaker:
         self.opened_at: float | None = None  # when it was last opened; None while closed
         self.trial = False  # a half-open trial is in flight
 
-    def allow(self) -> bool:
-        """Whether to ask this upstream now; True makes the caller the trial while half-open
-        (it must then call succeeded, failed or abandoned)."""
+    def allow(self) -> Pass:
+        """Whether to ask this upstream now: None (skip it), "closed" (ask it), or "trial"
+        (half-open: the caller is its one trial and must then call succeeded, failed or
+        abandoned with trial=True; only the trial's own request ends the trial)."""
         if self.opened_at is None:
-            return True
+            return "closed"
         if self.trial or self._clock() - self.opened_at < self.cooldown_s:
-            return False
+            return None
         self.trial = True
-        return True
+        return "trial"
 
     def succeeded(self) -> None:
         self.failures, self.opened_at, self.trial = 0, None, False
 
-    def failed(self) -> None:
+    def failed(self, trial: bool) -> None:
         self.failures += 1
-        self.trial = False
+        if trial:
+            self.trial = False
         if self.failures >= self.threshold:
             self.opened_at = self._clock()  # (again: a failed trial starts a new cool-down)
 
-    def abandoned(self) -> None:
-        """The request left before a verdict (its client went, or its deadline passed)."""
-        self.trial = False
+    def abandoned(self, trial: bool) -> None:
+        """The request left before a verdict (its client went); a request let through while
+        closed and still in flight leaves another's half-open trial alone."""
+        if trial:
+            self.trial = False
 
     @property
     def state(self) -> State:
@@ -84,11 +89,12 @@ class _Written:
         self,
         generation: Generation,
         pieces: AsyncIterator[str],
-        first: str | None,
+        first: str,
         provider: str,
         model: str,
     ) -> None:
-        self._generation, self._pieces, self._first = generation, pieces, first
+        self._generation, self._pieces = generation, pieces
+        self._first: str | None = first
         self.written_by = (provider, model)
 
     @property
@@ -100,10 +106,9 @@ class _Written:
         self._generation.usage = value
 
     async def pieces(self) -> AsyncIterator[str]:
-        if self._first is None:
-            return  # the upstream ended without text: MessageStream says so
-        first, self._first = self._first, None
-        yield first
+        if self._first is not None:  # (None once given out: pieces() is read once)
+            first, self._first = self._first, None
+            yield first
         async for piece in self._pieces:
             yield piece
 
@@ -135,6 +140,10 @@ def writes(provider: Provider, prompt: Prompt) -> bool:
 
 class FallbackProvider:
     """The primary and its fallbacks, as one Provider (name and model: the primary's)."""
+
+    #: open() enforces the request's first-token deadline itself (GenerationService.open_stream
+    #: does not also cut it): an attempt cut by the deadline is that upstream's failure.
+    bounds_first_token = True
 
     def __init__(self, settings: Settings, chain: Sequence[Provider]) -> None:
         assert len(chain) >= 2, "a fallback chain has a primary and at least one fallback"
@@ -199,7 +208,8 @@ class FallbackProvider:
                     provider.model,
                 )
                 continue
-            if not breaker.allow():
+            ticket = breaker.allow()
+            if ticket is None:
                 log.info("upstream %d (%s) skipped: its breaker is open", index, provider.model)
                 continue
             own = prompt
@@ -214,7 +224,7 @@ class FallbackProvider:
                 if failure.code is ErrorCode.REJECTED_BY_MODEL:
                     breaker.succeeded()  # it answered: the prompt, not the upstream, is the fault
                     raise
-                breaker.failed()
+                breaker.failed(ticket == "trial")
                 log.warning(
                     "upstream %d (%s) failed before its first token (%s)%s",
                     index,
@@ -225,7 +235,7 @@ class FallbackProvider:
                 error = failure
                 continue
             except BaseException:
-                breaker.abandoned()
+                breaker.abandoned(ticket == "trial")
                 raise
             breaker.succeeded()
             return written
@@ -253,6 +263,10 @@ class FallbackProvider:
                     if piece:
                         first = piece
                         break
+                if first is None:  # [DONE] with no text: not a message, so a failure
+                    raise APIError(
+                        ErrorCode.UPSTREAM_ERROR, "The model's reply had no message in it."
+                    )
         except BaseException as exc:
             if generation is not None:
                 await _close(generation)
