@@ -385,13 +385,8 @@ def address_fits(message: str, name: str | None, relation: str, manner: str | No
     if relation_class(relation)[1] == "either":
         return True  # "민지야" or "민지 씨" to a wife: both are said
     if form.level == "banmal":
-        given = given_name(name)
-        honorific = re.search(re.escape(given) + r"\s?(?:씨|님)", text)
-        # "준호아" for 준호야, "지영야" for 지영아: the particle that does not fit the 받침.
-        wrong = re.search(
-            re.escape(given) + ("야" if has_batchim(given) else "아") + r"(?=[\s,.!?~]|$)", text
-        )
-        return given in text and not honorific and not wrong
+        # Present; its slips ("준호아", "준호 씨") were refused by address_slips above.
+        return given_name(name) in text
     title = _title_of(form.address.replace(" ", ""))
     if title:
         return title in text.replace(" ", "")
