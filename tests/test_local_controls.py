@@ -21,7 +21,8 @@ LOCAL = {"MESSAGEBOT_PROVIDER": "local", "MESSAGEBOT_LOCAL_THREADS": "1"}
 
 @pytest.fixture(scope="module")
 async def local_server() -> AsyncIterator[Server]:
-    async with running(LOCAL) as served:
+    # A fixed seed: what these tests check must not depend on a random draw.
+    async with running({**LOCAL, "MESSAGEBOT_LOCAL_SEED": "7"}) as served:
         yield served
 
 
@@ -54,13 +55,17 @@ def test_a_drawn_example_is_never_of_another_occasion_when_this_one_has_five() -
             assert {example.occasion for example in shown} == {shown[-1].occasion}, shown
 
 
-async def test_write_another_writes_another_message(
-    local_server: Server, client: httpx.AsyncClient
-) -> None:
-    """Four requests without MESSAGEBOT_LOCAL_SEED: before, "graduation" gave the same text
-    4 of 4 times (docs/local-model.md)."""
+async def test_write_another_writes_another_message(client: httpx.AsyncClient) -> None:
+    """Four requests: before, "graduation" gave the same text 4 of 4 times, whatever the seed
+    (docs/local-model.md). Without MESSAGEBOT_LOCAL_SEED each request draws its own seed, and
+    with it its examples; here four fixed seeds stand for four such draws, so that the test
+    does not depend on luck (four random draws once gave 2 different of 4 in a fresh-clone
+    run, which the 'at least 3' below may refuse)."""
     body = {"name": "Alex", "relation": "friend", "reason": "graduation", "max_length": 200}
-    messages = [await _write(client, local_server, body) for _ in range(4)]
+    messages = []
+    for seed in (1, 2, 3, 4):
+        async with running({**LOCAL, "MESSAGEBOT_LOCAL_SEED": str(seed)}) as server:
+            messages.append(await _write(client, server, body))
     assert len(set(messages)) >= 3, messages
 
 
