@@ -17,6 +17,7 @@ import importlib.util
 import logging
 import math
 import os
+import re
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -293,6 +294,18 @@ class _Sequence:
     done: bool = False
 
 
+#: A sentence this long has lost its way (the bank's longest sentence has 126 characters).
+RAMBLE_CHARS = 160
+_STUTTER = re.compile(r"(\S+)(?:\s+\1){2}(?:\s|$)")
+
+
+def rambles(sentence: str) -> bool:
+    """Whether a sentence still being written has already failed: it runs on past
+    RAMBLE_CHARS without ending, or says one word three times in a row ("널 널 널"), as a model
+    kept from ending (`Prompt.finish_after`) may."""
+    return len(sentence) > RAMBLE_CHARS or bool(_STUTTER.search(sentence))
+
+
 def _squash(sentence: str) -> str:
     return "".join(ch for ch in sentence.lower() if ch.isalnum())
 
@@ -309,7 +322,11 @@ class _Batch:
     it ends, then judged on the text so far (`Prompt.sentence_check`; the last sentence by the
     whole-message `Prompt.check`): one that passes goes out, one that fails is written again
     from the accepted text (its KV cells dropped, another first token), up to
-    `Prompt.candidates` tries; then the best try is kept. Nothing sent is taken back."""
+    `Prompt.candidates` tries; then the best try of a message's first sentence is kept, and a
+    later sentence that failed every try is left out: the message ends before it. A sentence
+    that runs on or stutters (`rambles`) fails before it ends. A message shorter than
+    `Prompt.finish_after` may not end, and no control token is ever written (`_ends`).
+    Nothing sent is taken back."""
 
     def __init__(
         self, provider: LocalProvider, prompt: Prompt, outs: list[LocalGeneration], seed: int
@@ -353,12 +370,39 @@ class _Batch:
             if status != 0:
                 raise RuntimeError(f"llama_decode returned {status}")
 
-    def _logits(self, i: int) -> tuple[Any, Any]:
-        """The candidates for the next token after the batch's `i`th entry."""
+    def _logits(self, i: int, written: int) -> tuple[Any, Any]:
+        """The candidates for the next token after the batch's `i`th entry, of a message that
+        has `written` characters so far, without the tokens that may not come next (`_ends`):
+        a message still short of `Prompt.finish_after` may not end."""
         import numpy as np
 
         pointer = llama_cpp.llama_get_logits_ith(self.ctx, i)
-        return candidates(np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)))
+        logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
+        choices = candidates(logits)
+        while ending := [int(t) for t in choices[0] if self._ends(int(t), written)]:
+            if not logits.flags.owndata:
+                logits = logits.copy()  # llama.cpp's own buffer stays as it computed it
+            logits[ending] = -np.inf
+            choices = candidates(logits)
+        return choices
+
+    def _ends(self, token: int, written: int) -> bool:
+        """Whether `token` may not follow `written` characters: a control token (never text:
+        "<start_of_image>" was written out), or, before `Prompt.finish_after` characters, one
+        that would end the message (the end of generation, or a line break)."""
+        kind = self.provider.token_kinds.get(token)
+        if kind is None:
+            attributes = llama_cpp.llama_vocab_get_attr(self.vocab, token)
+            if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+                kind = "end"
+            elif not attributes & (
+                llama_cpp.LLAMA_TOKEN_ATTR_NORMAL | llama_cpp.LLAMA_TOKEN_ATTR_BYTE
+            ):
+                kind = "control"  # Gemma's <pad>, <unused…>, and user-defined "<strong>", "\n\n\n"
+            else:
+                kind = "end" if b"\n" in self.llama.detokenize([token]) else "text"
+            self.provider.token_kinds[token] = kind
+        return kind == "control" or (kind == "end" and written < self.prompt.finish_after)
 
     def _prompt(self, tokens: list[int]) -> Any:
         """Evaluate the prompt on sequence 0, reusing what the context holds of it."""
@@ -381,7 +425,7 @@ class _Batch:
         self._decode([(t, common + i, 0, i == len(rest) - 1) for i, t in enumerate(rest)])
         self.provider.batch_cached = list(tokens)
         self.provider.prompt_tokens_reused += common
-        return self._logits((len(rest) - 1) % self.provider.n_batch)
+        return self._logits((len(rest) - 1) % self.provider.n_batch, 0)
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -474,7 +518,7 @@ class _Batch:
                 continue
             self._decode([(s.token, s.pos, s.index, True) for s in pending])  # type: ignore[misc]
             for i, s in enumerate(pending):
-                s.logits = self._logits(i)
+                s.logits = self._logits(i, len(s.accepted) + len(s.held.held))
                 s.pos += 1
                 s.token = None
 
@@ -528,6 +572,8 @@ class _Batch:
             s.attempt.append(token)
             s.token = token
             return
+        if rambles(held + piece) and not self._passes(s, held + piece, final=False, score=0.0):
+            return  # written again (or the message ended with what was accepted)
         if s.held.closes(piece):
             text = s.accepted + held
             if prompt.finish_after and len(text) >= prompt.finish_after:
@@ -542,12 +588,14 @@ class _Batch:
         s.attempt.append(token)
         s.token = token
 
-    def _passes(self, s: _Sequence, sentence: str, final: bool) -> bool:
-        """Judge a held sentence; on a failure, roll `s` back for another try (False), or
-        keep the best try once there have been enough (True when that is this one)."""
+    def _passes(self, s: _Sequence, sentence: str, final: bool, score: float | None = None) -> bool:
+        """Judge a held sentence (or take its `score`); on a failure, roll `s` back for
+        another try (False), or keep the best try once there have been enough (True when that
+        is this one)."""
         text = s.accepted + sentence
         check = self.prompt.check if final else self.prompt.sentence_check
-        score = check(text) if check is not None else 1.0
+        if score is None:
+            score = check(text) if check is not None else 1.0
         if _squash(sentence) and _squash(sentence) in {_squash(x) for x in s.sentences}:
             score -= 0.5  # a repeated sentence
         if score >= 1.0:
@@ -560,6 +608,14 @@ class _Batch:
             self._rollback(s)
             return False
         best = s.best
+        if s.accepted.strip():
+            # Every try at a later sentence failed: the message ends with what was accepted,
+            # a little short rather than with a sentence that fails (a model kept from ending
+            # before half of max_length repeats itself, or invents: issue 26's length).
+            self.provider.messages_ended_early += 1
+            log.debug("message %d ends early: every try at its next sentence failed", s.index)
+            s.done = True
+            return False
         if best[1] == sentence:
             return True  # this try was the best
         if final:  # an earlier try was better: it ends the message
@@ -572,8 +628,8 @@ class _Batch:
         last = len(tokens) - 1
         self._decode([(t, s.accepted_pos + i, s.index, i == last) for i, t in enumerate(tokens)])
         s.pos = s.accepted_pos + len(tokens)
-        s.logits = self._logits(last)
         self._accept(s, best[1])
+        s.logits = self._logits(last, len(s.accepted))
         return False
 
     def _rollback(self, s: _Sequence) -> None:
@@ -645,6 +701,8 @@ class LocalProvider:
         self.started = 0  # generations the model's thread has taken up
         #: Sentences written again because they failed a check (the bundled base model's).
         self.sentences_rewritten = 0
+        #: Messages ended before their next sentence because every try at it failed a check.
+        self.messages_ended_early = 0
         #: Prompt tokens not evaluated again: the batch context still held them.
         self.prompt_tokens_reused = 0
         # The batch context (_Batch): its own llama.cpp context over the loaded model, with room
@@ -652,6 +710,8 @@ class LocalProvider:
         self._batch_context: Any = None
         self.batch_cached: list[int] = []
         self.n_batch = 512
+        #: Per token of the loaded model: "end", "control" or "text" (`_Batch._ends`).
+        self.token_kinds: dict[int, str] = {}
 
     def request_seed(self) -> int:
         """The first candidate's seed for a new request (later candidates take the next ones)."""

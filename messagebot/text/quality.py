@@ -464,9 +464,26 @@ def _sentences(text: str) -> list[str]:
 
 
 def no_repeats(request: MessageRequest, message: str) -> bool:
-    """No sentence said twice ("민준아, 입대 잘하고 와! … 민준아, 입대 잘하고 와!")."""
-    said = [sentence for sentence in _sentences(message) if len(sentence) >= 4]
-    return len(said) == len(set(said))
+    """No sentence said twice ("민준아, 입대 잘하고 와! … 민준아, 입대 잘하고 와!"), nor again
+    inside a longer one ("We love you. … We love you very much.", "널 사랑해! (이모가) 널
+    사랑해!"): what a tiny model writes when it is kept from ending (issue 26's length)."""
+    said = [_letters(sentence) for sentence in _sentences(message)]
+    said = [sentence for sentence in said if len(sentence) >= 4]
+    for i, one in enumerate(said):
+        for other in said[i + 1 :]:
+            short, long = sorted((one, other), key=len)
+            if short in long and 2 * len(short) >= len(long):
+                return False
+    return True
+
+
+# Brackets, markup and long digit runs: "(You're) my best friend", "<em>(or 10000000…",
+# "(The recipient's name is not shown)". None of the bank's messages has one.
+_MARKUP = re.compile(r"[()<>\[\]{}]|\d{5,}")
+
+
+def no_markup(request: MessageRequest, message: str) -> bool:
+    return not _MARKUP.search(message)
 
 
 # A base model copies its examples' facts: "Ten years ago I said yes" to any spouse, "창립 5주년"
@@ -606,6 +623,8 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     # From the hand read of 108 n = 3 requests on the embedded model (docs/eval/)
     "invents no numbers": lambda c, m: no_invented_numbers(c.request, m),
     "greets once": lambda c, m: greets_once(c.request, m),
+    # From messages kept from ending before half of max_length (issue 26's length)
+    "no brackets or markup": lambda c, m: no_markup(c.request, m),
 }
 
 
@@ -630,6 +649,8 @@ SO_FAR: dict[str, Callable[[Case, str], bool]] = {
             "names the right person's loss",
             "invents no numbers",
             "greets once",
+            "no sentence said twice",
+            "no brackets or markup",
         )
     },
     "calm so far": lambda c, m: calm(c.request, m, so_far=True),
