@@ -19,7 +19,13 @@ from messagebot.text.prompts import Prompt
 
 from .helpers import Server, running, stream, wait_until
 
-LOCAL = {"MESSAGEBOT_PROVIDER": "local"}
+# A set seed: what these tests check (pieces streamed, a message written, a generation long
+# enough to be stopped mid-way) must not depend on a random draw; one thread (shared cores).
+LOCAL = {
+    "MESSAGEBOT_PROVIDER": "local",
+    "MESSAGEBOT_LOCAL_THREADS": "1",
+    "MESSAGEBOT_LOCAL_SEED": "7",
+}
 BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 120}
 
 

@@ -9,7 +9,14 @@ import httpx
 
 from .helpers import running, stream, wait_until
 
-LOCAL = {"MESSAGEBOT_PROVIDER": "local"}
+# A set seed, one thread (shared cores): the request's three seeds are then this one and the
+# next two, the same on every run; without it they are drawn, and whether the three messages
+# differ would be a matter of luck.
+LOCAL = {
+    "MESSAGEBOT_PROVIDER": "local",
+    "MESSAGEBOT_LOCAL_THREADS": "1",
+    "MESSAGEBOT_LOCAL_SEED": "7",
+}
 BODY = {"name": "Minji", "relation": "wife", "reason": "birthday", "max_length": 120, "n": 3}
 
 
