@@ -138,9 +138,12 @@ async def _print_choices(choices: Any) -> int:
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
     from .evaluation import judge, load_eval_cases, report
-    from .generation import Done, GenerationService
+    from .generation import Choices, Done, GenerationService
     from .providers import make_provider
     from .stats import MemoryStats
+
+    async def _one(result: Any) -> list[Any]:
+        return [await result]
 
     async def run() -> int:
         provider = make_provider(settings)
@@ -150,25 +153,36 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         clock = asyncio.get_running_loop().time
         try:
             for case in load_eval_cases():
-                request = case.request
+                request = case.request.model_copy(update={"n": args.n})
                 started, cpu = clock(), time.process_time()
                 try:
-                    result = await (await service.begin(request, request.language or "en")).result()
+                    begun = await service.begin(request, request.language or "en")
+                    results = await (
+                        begun.results() if isinstance(begun, Choices) else _one(begun.result())
+                    )
                 except APIError as refused:
                     outcomes.append(judge(case, "", refused.code))
                     continue
-                message = result.message if isinstance(result, Done) else ""
-                failure = None if isinstance(result, Done) else result.code
-                outcomes.append(
-                    judge(case, message, failure, clock() - started, time.process_time() - cpu)
-                )
+                took, used = clock() - started, time.process_time() - cpu
                 if args.show:
-                    mark = "ok  " if outcomes[-1].all_passed else "FAIL"
-                    failed = [k for k, v in outcomes[-1].passed.items() if not v]
                     print(
-                        f"{mark} {request.language} {request.relation}/{request.reason}: "
-                        f"{message!r}" + (f"  <- {', '.join(failed)}" if failed else "")
+                        f"{request.language} {request.name or '-'} · {request.relation} · "
+                        f"{request.reason} · max {request.max_length}"
                     )
+                # The pass rates are message 0's: what a request with n = 1 gets.
+                for result in results:
+                    message = result.message if isinstance(result, Done) else ""
+                    failure = None if isinstance(result, Done) else result.code
+                    outcome = judge(case, message, failure, took, used)
+                    if result is results[0]:
+                        outcomes.append(outcome)
+                    if args.show:
+                        mark = "ok  " if outcome.all_passed else "FAIL"
+                        failed = [k for k, v in outcome.passed.items() if not v]
+                        print(
+                            f"  {mark} {message!r}"
+                            + (f"  <- {', '.join(failed)}" if failed else "")
+                        )
         finally:
             await provider.shutdown()
         print(f"provider {provider.name}, model {provider.model}")
@@ -209,7 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         "eval", help="run the evaluation set against the configured provider"
     )
     evaluate.add_argument("--show", action="store_true", help="print every message")
+    evaluate.add_argument(
+        "-n", type=int, default=1, help="messages per request (1-5); rates are the first's"
+    )
     args = parser.parse_args(argv)
+    if args.command == "eval" and not 1 <= args.n <= 5:
+        parser.error("eval -n: between 1 and 5 (the API's n)")
     try:
         settings = Settings.from_env()
     except ConfigError as error:

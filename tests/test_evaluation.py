@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Mapping
 
@@ -62,7 +63,20 @@ def test_each_criterion_catches_its_fault() -> None:
         "no preamble/quotes/placeholder"
     }
     assert failed(en, '"Minji, happy birthday, love!"') == {"no preamble/quotes/placeholder"}
-    assert failed(en, "Minji, happy birthday! [Your Name].") == {"no preamble/quotes/placeholder"}
+    assert failed(en, "Minji, happy birthday! [Your Name].") == {
+        "no preamble/quotes/placeholder",
+        "no brackets or markup",
+    }
+    # What the embedded model wrote when kept from ending before half of max_length (issue 26)
+    assert failed(en, "Happy birthday, Minji! (You're) my love.") == {"no brackets or markup"}
+    assert failed(en, "Happy birthday, Minji! Have a day. <em>or 1000000") >= {
+        "no brackets or markup"
+    }
+    roomy = {**en, "max_length": 200}
+    assert failed(roomy, "Happy birthday, Minji! We love you. We love you very much.") == {
+        "no sentence said twice"
+    }
+    assert failed(roomy, "Happy birthday, Minji! I love you. Thank you for everything.") == set()
     assert failed(en, "Minji, birthday!") == {"at least a few words"}
     # Issue 17's criteria
     assert failed(en, "Minji, happy birthday and lots of") == {"ends on a finished sentence"}
@@ -121,6 +135,8 @@ def test_each_criterion_catches_its_fault() -> None:
         # From the hand read of issue 26's n = 3 run (tests/test_read_checks.py)
         "invents no numbers",
         "greets once",
+        # Issue 26's length: what a model kept from ending writes
+        "no brackets or markup",
     }
 
 
@@ -145,3 +161,37 @@ async def test_eval_command_prints_pass_rates(fake: FakeUpstream) -> None:
     # four cases without a name pass that criterion).
     assert re.search(r"names the person\s+4/108", text), text
     assert "all old criteria" in text and "seconds per message" in text
+
+
+async def test_eval_command_shows_every_message_of_n(fake: FakeUpstream) -> None:
+    """`messagebot eval -n 3 --show`: the material of a hand read, every message of each
+    request under its request; the rates stay message 0's."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "messagebot.cli",
+        "eval",
+        "-n",
+        "3",
+        "--show",
+        env={**os.environ, **openai_env(fake)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 300)
+    text = out.decode()
+    assert process.returncode == 0, err.decode()
+    headers = re.findall(r"^(?:en|ko) .+ · max \d+$", text, re.MULTILINE)
+    shown = re.findall(r"^  (?:ok  |FAIL) '", text, re.MULTILINE)
+    assert len(headers) == 108 and len(shown) == 3 * 108, text[:2000]
+    assert "108 requests" in text
+
+
+def test_eval_command_refuses_an_n_the_api_refuses() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "messagebot.cli", "eval", "-n", "9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "between 1 and 5" in result.stderr

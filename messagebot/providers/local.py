@@ -296,13 +296,14 @@ class _Sequence:
 
 #: A sentence this long has lost its way (the bank's longest sentence has 126 characters).
 RAMBLE_CHARS = 160
-_STUTTER = re.compile(r"(\S+)(?:\s+\1){2}(?:\s|$)")
+# One word three times in a row ("널 널 널"); a short run of characters five times ("🎅🏻🎅🏻…").
+_STUTTER = re.compile(r"(\S+)(?:\s+\1){2}(?:\s|$)|(\S{1,4}?)\2{4}")
 
 
 def rambles(sentence: str) -> bool:
     """Whether a sentence still being written has already failed: it runs on past
-    RAMBLE_CHARS without ending, or says one word three times in a row ("널 널 널"), as a model
-    kept from ending (`Prompt.finish_after`) may."""
+    RAMBLE_CHARS without ending, or stutters, as a model kept from ending
+    (`Prompt.finish_after`) may."""
     return len(sentence) > RAMBLE_CHARS or bool(_STUTTER.search(sentence))
 
 
@@ -393,14 +394,15 @@ class _Batch:
         kind = self.provider.token_kinds.get(token)
         if kind is None:
             attributes = llama_cpp.llama_vocab_get_attr(self.vocab, token)
+            normal = llama_cpp.LLAMA_TOKEN_ATTR_NORMAL | llama_cpp.LLAMA_TOKEN_ATTR_BYTE
             if llama_cpp.llama_vocab_is_eog(self.vocab, token):
                 kind = "end"
-            elif not attributes & (
-                llama_cpp.LLAMA_TOKEN_ATTR_NORMAL | llama_cpp.LLAMA_TOKEN_ATTR_BYTE
-            ):
-                kind = "control"  # Gemma's <pad>, <unused…>, and user-defined "<strong>", "\n\n\n"
+            elif b"\n" in self.llama.detokenize([token]):
+                kind = "end"  # Gemma's "\n" is a user-defined token
+            elif not attributes & normal:  # <pad>, <unused…>, "<strong>", "<start_of_image>"
+                kind = "control"
             else:
-                kind = "end" if b"\n" in self.llama.detokenize([token]) else "text"
+                kind = "text"
             self.provider.token_kinds[token] = kind
         return kind == "control" or (kind == "end" and written < self.prompt.finish_after)
 
