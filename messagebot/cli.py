@@ -176,7 +176,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                     outcome = judge(case, message, failure, took, used)
                     if result is results[0]:
                         outcomes.append(outcome)
-                    if args.show:
+                    if args.show and failure is not None:
+                        print(f"  FAIL error: {failure}")
+                    elif args.show:
                         mark = "ok  " if outcome.all_passed else "FAIL"
                         failed = [k for k, v in outcome.passed.items() if not v]
                         print(

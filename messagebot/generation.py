@@ -677,11 +677,16 @@ class Choices:
         choice.text, choice.sent, choice.done = "", 0, None
         seed, self._next_seed = self._next_seed, self._next_seed + 1
         generation = choice.generation
+        # A provider that judges as it writes (the embedded model) is told what the others
+        # said: a formulaic request ("할머니, 새해 복 많이 받으세요.") came back the same from
+        # any seed (the hand read of issue 26: 7 of 108 requests lost a message so).
+        said = tuple(other.text for other in self._choices if other is not choice and other.text)
+        prompt = dataclasses.replace(self._prompt, avoid=said)
 
         async def reopen() -> None:
             try:
                 stream = await self._service.open_stream(
-                    self.start, self._prompt, self._max_length, index, seed, tally=None
+                    self.start, prompt, self._max_length, index, seed, tally=None
                 )
             except APIError as error:
                 self._queue.put_nowait(

@@ -73,6 +73,32 @@ def test_each_criterion_catches_its_fault() -> None:
         "no brackets or markup"
     }
     roomy = {**en, "max_length": 200}
+    # Nearly the same sentence twice (the hand read of issue 26's run with the length floor)
+    assert failed(roomy, "Happy birthday, Minji! Have a great day. Have a great great day.") == {
+        "no sentence said twice"
+    }
+    # Stock phrases the hand reads found copied where they make no sense
+    assert failed(roomy, "Happy birthday, Minji! I'm so glad you're having a birthday.") == {
+        "no odd stock phrase"
+    }
+    sick = {"name": "Tom", "relation": "friend", "reason": "get well soon"}
+    assert failed(sick, "Get well soon, Tom. I'll be home early.") == {"no odd stock phrase"}
+    assert failed(sick, "Get well soon, Tom. I'll bring soup on Sunday.") == set()
+    xmas = {"name": "하은", "relation": "조카", "reason": "크리스마스", "language": "ko"}
+    assert failed(xmas, "하은아, 크리스마스! 즐거운 하루 보내.") == {"no odd stock phrase"}
+    assert failed(xmas, "하은아, 메리 크리스마스! 즐거운 하루 보내.") == set()
+    assert failed(xmas, "하은아, 메리 크리스마스! 이모가 선물 들고 곧 갈게.") == set()
+    wife = {"name": "민지", "relation": "아내", "reason": "생일", "language": "ko"}
+    assert failed(wife, "민지야, 생일 축하해! 이모가 선물 들고 곧 갈게.") == {
+        "fits the relation's role"
+    }
+    teacher = {"name": "윤 교수님", "relation": "교수님", "reason": "추천서 감사", "language": "ko"}
+    assert failed(teacher, "윤 교수님, 추천서 써 주셔서 감사합니다. 늘 건강하세요.") == set()
+    # 반말's "you" to someone spoken to in 존댓말, whatever the ending
+    assert failed(teacher, "윤 교수님, 추천서 써 주셔서 감사합니다. 널 사랑합니다.") == {
+        "Korean speech level fits"
+    }
+    assert failed(teacher, "윤 교수님, 추천서 정말 감사합니다. 너무 감사드립니다.") == set()
     assert failed(roomy, "Happy birthday, Minji! We love you. We love you very much.") == {
         "no sentence said twice"
     }
@@ -137,6 +163,7 @@ def test_each_criterion_catches_its_fault() -> None:
         "greets once",
         # Issue 26's length: what a model kept from ending writes
         "no brackets or markup",
+        "no odd stock phrase",
     }
 
 
@@ -182,7 +209,7 @@ async def test_eval_command_shows_every_message_of_n(fake: FakeUpstream) -> None
     text = out.decode()
     assert process.returncode == 0, err.decode()
     headers = re.findall(r"^(?:en|ko) .+ · max \d+$", text, re.MULTILINE)
-    shown = re.findall(r"^  (?:ok  |FAIL) '", text, re.MULTILINE)
+    shown = re.findall(r"^  (?:ok  |FAIL) (?:'|\"|error: )", text, re.MULTILINE)
     assert len(headers) == 108 and len(shown) == 3 * 108, text[:2000]
     assert "108 requests" in text
 

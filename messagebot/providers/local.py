@@ -280,7 +280,8 @@ class _Sequence:
     logits: Any = None  # the candidates to sample the next token from (`candidates()`)
     token: int | None = None  # sampled, to be decoded at `pos`
     group: int = 0  # sequences in the same group have written the same tokens so far
-    accepted: str = ""  # sent
+    accepted: str = ""  # the accepted sentences (sent)
+    sent: str = ""  # all sent: the accepted sentences, and the last one once it ends
     accepted_pos: int = 0  # the KV position just after the accepted text
     sentences: list[str] = field(default_factory=list)  # the accepted ones, for repeats
     attempt: list[int] = field(default_factory=list)  # tokens of the sentence held back
@@ -302,8 +303,7 @@ _STUTTER = re.compile(r"(\S+)(?:\s+\1){2}(?:\s|$)|(\S{1,4}?)\2{4}")
 
 def rambles(sentence: str) -> bool:
     """Whether a sentence still being written has already failed: it runs on past
-    RAMBLE_CHARS without ending, or stutters, as a model kept from ending
-    (`Prompt.finish_after`) may."""
+    RAMBLE_CHARS without ending, or stutters."""
     return len(sentence) > RAMBLE_CHARS or bool(_STUTTER.search(sentence))
 
 
@@ -325,8 +325,8 @@ class _Batch:
     from the accepted text (its KV cells dropped, another first token), up to
     `Prompt.candidates` tries; then the best try of a message's first sentence is kept, and a
     later sentence that failed every try is left out: the message ends before it. A sentence
-    that runs on or stutters (`rambles`) fails before it ends. A message shorter than
-    `Prompt.finish_after` may not end, and no control token is ever written (`_ends`).
+    that runs on or stutters (`rambles`) fails before it ends. No control token is ever
+    written (`_is_control`).
     Nothing sent is taken back."""
 
     def __init__(
@@ -350,6 +350,7 @@ class _Batch:
         self.groups = 1
         self._words: dict[int, str] = {}
         self.budget = prompt.max_tokens  # positions past the prompt, per message
+        self.avoid = {_squash(text) for text in prompt.avoid}
         self.start = 0  # the first position past the prompt
 
     # -- llama.cpp --------------------------------------------------------------------------
@@ -371,40 +372,35 @@ class _Batch:
             if status != 0:
                 raise RuntimeError(f"llama_decode returned {status}")
 
-    def _logits(self, i: int, written: int) -> tuple[Any, Any]:
-        """The candidates for the next token after the batch's `i`th entry, of a message that
-        has `written` characters so far, without the tokens that may not come next (`_ends`):
-        a message still short of `Prompt.finish_after` may not end."""
+    def _logits(self, i: int) -> tuple[Any, Any]:
+        """The candidates for the next token after the batch's `i`th entry, without control
+        tokens (`_is_control`)."""
         import numpy as np
 
         pointer = llama_cpp.llama_get_logits_ith(self.ctx, i)
         logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
         choices = candidates(logits)
-        while ending := [int(t) for t in choices[0] if self._ends(int(t), written)]:
+        while control := [int(t) for t in choices[0] if self._is_control(int(t))]:
             if not logits.flags.owndata:
                 logits = logits.copy()  # llama.cpp's own buffer stays as it computed it
-            logits[ending] = -np.inf
+            logits[control] = -np.inf
             choices = candidates(logits)
         return choices
 
-    def _ends(self, token: int, written: int) -> bool:
-        """Whether `token` may not follow `written` characters: a control token (never text:
-        "<start_of_image>" was written out), or, before `Prompt.finish_after` characters, one
-        that would end the message (the end of generation, or a line break)."""
-        kind = self.provider.token_kinds.get(token)
-        if kind is None:
-            attributes = llama_cpp.llama_vocab_get_attr(self.vocab, token)
+    def _is_control(self, token: int) -> bool:
+        """Whether `token` is one the model must never write: a control or user-defined token
+        (Gemma's <pad>, <unused…>, "<strong>", "<start_of_image>", which was written out as
+        text); not the end of generation, nor a line break (Gemma's "\\n" is user-defined)."""
+        control = self.provider.control_tokens.get(token)
+        if control is None:
             normal = llama_cpp.LLAMA_TOKEN_ATTR_NORMAL | llama_cpp.LLAMA_TOKEN_ATTR_BYTE
-            if llama_cpp.llama_vocab_is_eog(self.vocab, token):
-                kind = "end"
-            elif b"\n" in self.llama.detokenize([token]):
-                kind = "end"  # Gemma's "\n" is a user-defined token
-            elif not attributes & normal:  # <pad>, <unused…>, "<strong>", "<start_of_image>"
-                kind = "control"
-            else:
-                kind = "text"
-            self.provider.token_kinds[token] = kind
-        return kind == "control" or (kind == "end" and written < self.prompt.finish_after)
+            control = not (
+                llama_cpp.llama_vocab_get_attr(self.vocab, token) & normal
+                or llama_cpp.llama_vocab_is_eog(self.vocab, token)
+                or b"\n" in self.llama.detokenize([token])
+            )
+            self.provider.control_tokens[token] = control
+        return control
 
     def _prompt(self, tokens: list[int]) -> Any:
         """Evaluate the prompt on sequence 0, reusing what the context holds of it."""
@@ -427,7 +423,7 @@ class _Batch:
         self._decode([(t, common + i, 0, i == len(rest) - 1) for i, t in enumerate(rest)])
         self.provider.batch_cached = list(tokens)
         self.provider.prompt_tokens_reused += common
-        return self._logits((len(rest) - 1) % self.provider.n_batch, 0)
+        return self._logits((len(rest) - 1) % self.provider.n_batch)
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -520,7 +516,7 @@ class _Batch:
                 continue
             self._decode([(s.token, s.pos, s.index, True) for s in pending])  # type: ignore[misc]
             for i, s in enumerate(pending):
-                s.logits = self._logits(i, len(s.accepted) + len(s.held.held))
+                s.logits = self._logits(i)
                 s.pos += 1
                 s.token = None
 
@@ -537,6 +533,7 @@ class _Batch:
 
     def _emit(self, s: _Sequence, text: str) -> None:
         if text:
+            s.sent += text
             s.out.written.append(s.produced)
             s.out._send(text)
 
@@ -600,6 +597,8 @@ class _Batch:
             score = check(text) if check is not None else 1.0
         if _squash(sentence) and _squash(sentence) in {_squash(x) for x in s.sentences}:
             score -= 0.5  # a repeated sentence
+        if final and self._said_by_another(s, text):
+            score -= 0.5  # the whole of another message of this request
         if score >= 1.0:
             return True
         s.tries += 1
@@ -610,10 +609,12 @@ class _Batch:
             self._rollback(s)
             return False
         best = s.best
-        if s.accepted.strip():
+        if s.accepted.strip() and not self._said_by_another(s):
             # Every try at a later sentence failed: the message ends with what was accepted,
-            # a little short rather than with a sentence that fails (a model kept from ending
-            # before half of max_length repeats itself, or invents: issue 26's length).
+            # a little short rather than with a sentence that fails (the hand read of issue
+            # 26: a filler sentence that repeats, invents or slips is what fails most). Not
+            # when another message of the request has said just that: ended there, the two
+            # would be the same message.
             self.provider.messages_ended_early += 1
             log.debug("message %d ends early: every try at its next sentence failed", s.index)
             s.done = True
@@ -630,9 +631,17 @@ class _Batch:
         last = len(tokens) - 1
         self._decode([(t, s.accepted_pos + i, s.index, i == last) for i, t in enumerate(tokens)])
         s.pos = s.accepted_pos + len(tokens)
+        s.logits = self._logits(last)
         self._accept(s, best[1])
-        s.logits = self._logits(last, len(s.accepted))
         return False
+
+    def _said_by_another(self, s: _Sequence, text: str | None = None) -> bool:
+        """Whether `text` (by default what `s` has accepted) is what another message of the
+        request has sent, or wrote before (`Prompt.avoid`), case and punctuation aside."""
+        mine = _squash(s.accepted if text is None else text)
+        return mine in self.avoid or any(
+            t is not s and _squash(t.sent) == mine for t in self.sequences
+        )
 
     def _rollback(self, s: _Sequence) -> None:
         if s.attempt:
@@ -712,8 +721,8 @@ class LocalProvider:
         self._batch_context: Any = None
         self.batch_cached: list[int] = []
         self.n_batch = 512
-        #: Per token of the loaded model: "end", "control" or "text" (`_Batch._ends`).
-        self.token_kinds: dict[int, str] = {}
+        #: Per token of the loaded model, whether it is one never to write (`_Batch._is_control`).
+        self.control_tokens: dict[int, bool] = {}
 
     def request_seed(self) -> int:
         """The first candidate's seed for a new request (later candidates take the next ones)."""

@@ -337,6 +337,13 @@ def sentence_levels(message: str, skip: tuple[str, ...] = ()) -> list[str]:
     return levels
 
 
+# 반말's "you" ("널 사랑합니다" to a teacher, a grandfather, a client: the hand read of issue 26's
+# length run). One does not say 너 to someone one speaks to in 존댓말, whatever the ending.
+_YOU_BANMAL = re.compile(
+    r"(?<![가-힣])(?:너(?:를|의|도|와|랑|한테|에게|는)?|널|네가|니가)(?![가-힣])"
+)
+
+
 def level_fits(message: str, name: str | None, relation: str, manner: str | None) -> bool:
     """존댓말 throughout to a 부장님, 반말 to a younger brother; either to a wife or a mother."""
     form = address(name, relation, manner)
@@ -346,7 +353,7 @@ def level_fits(message: str, name: str | None, relation: str, manner: str | None
     levels = sentence_levels(message, skip)
     if form.level == "banmal":
         return "polite" not in levels
-    return "banmal" not in levels and "polite" in levels
+    return "banmal" not in levels and "polite" in levels and not _YOU_BANMAL.search(message)
 
 
 def address_slips(message: str, name: str | None, relation: str, manner: str | None) -> bool:

@@ -43,15 +43,16 @@ class Prompt:
     stop: tuple[str, ...] = ()
     # For a provider that can stop its model (the local one): stop at the first sentence end
     # once the text has `finish_after` characters, and once it has more than `max_chars`
-    # (the service would cut it anyway). 0: no such stop. A provider that can steer its model
-    # also keeps it from ending before `finish_after` characters (issue 26: "long 400" gave
-    # 37-64 characters when the model chose where to stop).
+    # (the service would cut it anyway). 0: no such stop.
     finish_after: int = 0
     max_chars: int = 0
     # For a provider that can judge as it writes (the local one, issue 26): each sentence is
     # judged on the text so far by `sentence_check`, the last by `check` (1.0: it passes); one
     # that fails is written again, up to `candidates` tries, then the best is kept.
     candidates: int = 1
+    # Messages this request has already written (`generation.Choices` asking again after a
+    # duplicate): a provider that judges as it writes does not end on one of them.
+    avoid: tuple[str, ...] = ()
     check: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
     sentence_check: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from ..request import MessageRequest
 from . import korean, occasions
@@ -427,6 +428,34 @@ _NOT_CHILDREN = frozenset(
 
 
 _KNOWN = frozenset({"partner", "parent", "grandparent", "child", "younger", "older", "friend"})
+# An aunt or uncle speaking of themselves: copied from a niece's example to anyone.
+_KIN_SELF = re.compile(
+    r"(?<![\uac00-\ud7a3])(?:이모|삼촌|고모|외삼촌|이모부|고모부)(?:가|는|도|이|은)(?=\s)"
+)
+_NOT_NIECES = _NOT_CHILDREN | {"partner", "parent", "grandparent", "child"}
+
+
+# Stock phrases the embedded model copies where they make no sense (hand reads of issue 26's
+# runs): "I'm so glad you're having a Chuseok", "lucky to have us", "I'll be home early" to a
+# sick friend, "Happy dad!", "하은아, 크리스마스!" (for 메리 크리스마스).
+_ODD = re.compile(
+    r"\bglad (?:you're|you are) having\b|\blucky to have us\b"
+    r"|\bhappy (?:dad|mom)\b(?!'s|\s+day)"
+    r"|(?:,\s*|[아야]\s+)크리스마스!",
+    re.IGNORECASE,
+)
+# Said to someone one lives with only ("…and I'll be home early" to a sick son).
+_HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon|in)\b", re.I)
+_HOUSEHOLD = frozenset({"partner", "child"})
+
+
+def no_odd_phrase(request: MessageRequest, message: str) -> bool:
+    if _ODD.search(message):
+        return False
+    cls = korean.relation_class(request.relation)[0] if request.relation else ""
+    return cls in _HOUSEHOLD or not _HOME.search(message)
+
+
 _NEWBORN = frozenset({"baby", "first_birthday", "hundred_days"})
 _MEET = re.compile(r"(?:wait|excited|hope) to meet you|만나고 싶|만날 날", re.IGNORECASE)
 _LEAVING = re.compile(r"\bI(?:'m| am)\b[^.!?]{0,30}\bleaving\b|\bme leaving\b", re.IGNORECASE)
@@ -450,6 +479,8 @@ def fits_role(request: MessageRequest, message: str) -> bool:
         return False
     if cls in _NOT_CHILDREN and _PARENT_SELF.search(message):
         return False
+    if cls in _NOT_NIECES and _KIN_SELF.search(message):
+        return False  # "이모가 선물 들고 곧 갈게" to a wife, a daughter, a friend's baby
     if cls != "partner" and _PARTNER_ONLY.search(message):
         return False
     occasion = occasions.classify(request.reason)
@@ -474,7 +505,15 @@ def no_repeats(request: MessageRequest, message: str) -> bool:
             short, long = sorted((one, other), key=len)
             if short in long and 2 * len(short) >= len(long):
                 return False
+            # Nearly the same words: "가족 모두 건강하시길 바랍니다. 가족 모두 행복하시길
+            # 바랍니다.", "이제 꽃길만 걷자! 이제부터 꽃길만 걷자!"
+            if SequenceMatcher(None, one, other, autojunk=False).ratio() >= NEAR_REPEAT:
+                return False
     return True
+
+
+#: Two sentences this alike (difflib's ratio over their letters) say the same thing twice.
+NEAR_REPEAT = 0.8
 
 
 # Brackets, markup and long digit runs: "(You're) my best friend", "<em>(or 10000000…",
@@ -625,6 +664,7 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     "greets once": lambda c, m: greets_once(c.request, m),
     # From messages kept from ending before half of max_length (issue 26's length)
     "no brackets or markup": lambda c, m: no_markup(c.request, m),
+    "no odd stock phrase": lambda c, m: no_odd_phrase(c.request, m),
 }
 
 
@@ -651,6 +691,7 @@ SO_FAR: dict[str, Callable[[Case, str], bool]] = {
             "greets once",
             "no sentence said twice",
             "no brackets or markup",
+            "no odd stock phrase",
         )
     },
     "calm so far": lambda c, m: calm(c.request, m, so_far=True),
