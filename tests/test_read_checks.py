@@ -103,3 +103,35 @@ def test_no_english_my_before_a_korean_relation() -> None:
     assert quality.echoes_nothing(request, "고객님, 새해 복 많이 받으세요!")
     english = build_prompt(_request(relation="boss", reason="Chuseok"), "en", "completion")
     assert "To: my boss\n" in english.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "first", "named"),
+    [
+        (
+            {"name": "Mike", "relation": "coworker", "reason": "retirement"},
+            "Thank you for your hard work.",
+            "Mike, thank you for your hard work.",
+        ),
+        (
+            {"name": "Tom", "relation": "friend", "reason": "get well soon"},
+            "I'm sorry you're unwell.",
+            "Tom, I'm sorry you're unwell.",
+        ),
+        (
+            {"name": "이지은", "relation": "선생님", "reason": "졸업 감사", "language": "ko"},
+            "졸업 감사, 정말 감사드립니다.",
+            "이지은 선생님, 정말 감사드립니다.",
+        ),
+    ],
+)
+def test_a_first_sentence_that_names_nobody_is_written_again(
+    fields: dict[str, str], first: str, named: str
+) -> None:
+    """The hand reads of issue 26's runs: a message whose first sentence did not name the
+    person never named them later ("Thank you for your hard work and dedication." to Mike on
+    his retirement), so the first sentence is judged on it."""
+    request = _request(**fields)
+    failed = [label for label, check in SO_FAR.items() if not check(Case(request, ()), first)]
+    assert failed == ["names the person"]
+    assert all(check(Case(request, ()), named) for check in SO_FAR.values())

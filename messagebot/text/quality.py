@@ -432,7 +432,7 @@ _KNOWN = frozenset({"partner", "parent", "grandparent", "child", "younger", "old
 _KIN_SELF = re.compile(
     r"(?<![\uac00-\ud7a3])(?:이모|삼촌|고모|외삼촌|이모부|고모부)(?:가|는|도|이|은)(?=\s)"
 )
-_NOT_NIECES = _NOT_CHILDREN | {"partner", "parent", "grandparent", "child"}
+_NOT_NIECES = _NOT_CHILDREN | {"partner", "parent", "grandparent", "child", "student"}
 
 
 # Stock phrases the embedded model copies where they make no sense (hand reads of issue 26's
@@ -675,6 +675,9 @@ SO_FAR: dict[str, Callable[[Case, str], bool]] = {
     **{
         name: CRITERIA[name]
         for name in (
+            # The first sentence names the person ("Happy birthday, Minji!", "박 부장님, …"):
+            # a message whose first sentence does not never did, in the hand reads.
+            "names the person",
             "right language",
             "no preamble/quotes/placeholder",
             "no other season/holiday",
