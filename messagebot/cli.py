@@ -192,6 +192,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         rewritten = getattr(provider, "sentences_rewritten", None)
         if rewritten is not None:
             print(f"  sentences written again after failing a check: {rewritten}")
+        ended = getattr(provider, "messages_ended_early", None)
+        if ended is not None:
+            print(f"  messages ended before a sentence that failed every try: {ended}")
         return 0
 
     return asyncio.run(run())
