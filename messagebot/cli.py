@@ -163,7 +163,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                 except APIError as refused:
                     outcomes.append(judge(case, "", refused.code))
                     continue
-                took, used = clock() - started, time.process_time() - cpu
+                # Per message: a request's n share its time.
+                took = (clock() - started) / len(results)
+                used = (time.process_time() - cpu) / len(results)
                 if args.show:
                     print(
                         f"{request.language} {request.name or '-'} · {request.relation} · "

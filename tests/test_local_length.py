@@ -8,9 +8,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 
+import numpy as np
 import pytest
 
-from messagebot.providers.local import RAMBLE_CHARS, LocalProvider, _Batch, _Sequence, rambles
+from messagebot.providers.local import (
+    RAMBLE_CHARS,
+    LocalProvider,
+    _Batch,
+    _Sequence,
+    rambles,
+    writable,
+)
 from messagebot.request import validate_fields
 from messagebot.text.prompts import Prompt, build_prompt
 
@@ -88,6 +96,25 @@ def test_a_sentence_that_runs_on_or_stutters_has_failed() -> None:
     assert not rambles("Happy birthday, Sophie! I love you so so much.")
     assert not rambles("We had had a long day, had we not")
     assert not rambles("ㅋㅋㅋ 생일 축하해!")
+    # One character again and again is someone's style, not a stutter.
+    for style in ("ㅋㅋㅋㅋㅋ 생일 축하해", "축하해!!!!!", "사랑해~~~~~", "보고 싶다....."):
+        assert not rambles(style), style
+
+
+def test_control_tokens_are_masked_however_many_lead() -> None:
+    """The 40 likeliest tokens all control ones: what is left to sample from is ordinary
+    tokens only, and the array read (llama.cpp's own buffer) is left as it was."""
+    logits = np.zeros(1000, dtype=np.float32)
+    logits[:40] = 10.0  # control tokens 0-39 lead
+    logits[500] = 5.0
+    buffer = logits.copy()
+    view = buffer[:]  # not owning its data, as llama.cpp's buffer is not
+    ids, _ = writable(view, lambda token: token < 40)
+    assert ids.size and all(int(token) >= 40 for token in ids)
+    assert int(ids[0]) == 500
+    assert np.array_equal(buffer, logits)
+    with pytest.raises(ValueError, match="no token left"):
+        writable(np.zeros(10, dtype=np.float32), lambda token: True)
 
 
 async def test_a_message_does_not_end_early_on_what_another_of_the_request_said(
@@ -110,3 +137,19 @@ async def test_a_message_does_not_end_early_on_what_another_of_the_request_said(
     alone = _Batch(provider, again, [], 5)
     alone.sequences = [two]
     assert alone._said_by_another(two)
+
+
+async def test_a_fault_the_first_sentence_already_has_does_not_end_the_message(
+    provider: LocalProvider,
+) -> None:
+    """A first sentence kept as the best of its tries still fails when the later ones are
+    judged on the text so far: that is no reason to end the message after it (the review of
+    this session's change: "Happy birthday, Mom!" to a mother named Sarah). Only a sentence
+    that makes the accepted text worse ends it."""
+    prompt = prompt_for(provider, max_length=400)
+    always_half = dataclasses.replace(prompt, check=lambda _: 0.5, sentence_check=lambda _: 0.5)
+    before = provider.messages_ended_early
+    (message,) = await write(provider, always_half)
+    assert provider.messages_ended_early == before
+    sentences = [s for s in message.replace("!", ".").split(".") if s.strip()]
+    assert len(sentences) >= 2, message

@@ -135,3 +135,37 @@ def test_a_first_sentence_that_names_nobody_is_written_again(
     failed = [label for label, check in SO_FAR.items() if not check(Case(request, ()), first)]
     assert failed == ["names the person"]
     assert all(check(Case(request, ()), named) for check in SO_FAR.values())
+
+
+def test_a_title_or_a_kin_word_names_the_person() -> None:
+    """ "Happy birthday, Mom!" to a mother named Sarah, "부장님, …" to 박민수 부장님: the first
+    sentence names them (it must, SO_FAR)."""
+    assert quality.names_the_person(
+        _request(name="Sarah", relation="mother", reason="birthday"), "Happy birthday, Mom!"
+    )
+    assert quality.names_the_person(
+        _request(name="박민수", relation="부장님", reason="승진", language="ko"),
+        "부장님, 승진을 진심으로 축하드립니다.",
+    )
+    assert quality.names_the_person(
+        _request(name="최수아", relation="선배", reason="이직", language="ko"),
+        "선배님, 이직 축하드려요.",
+    )
+    assert not quality.names_the_person(
+        _request(name="Mike", relation="coworker", reason="retirement"), "Thank you, everyone."
+    )
+
+
+def test_speaking_of_an_aunt_is_not_speaking_as_one() -> None:
+    mother = _request(name="엄마", relation="엄마", reason="생신", language="ko")
+    assert quality.fits_role(mother, "엄마, 생신 축하해! 이모가 안부 전해 달래.")
+    wife = _request(name="민지", relation="아내", reason="생일", language="ko")
+    assert not quality.fits_role(wife, "민지야, 생일 축하해! 이모가 선물 들고 곧 갈게.")
+
+
+def test_home_soon_is_odd_only_outside_the_household() -> None:
+    friend = _request(name="Jo", relation="friend", reason="get well soon")
+    assert not quality.no_odd_phrase(friend, "Get well soon, Jo. I\u2019ll be home early.")
+    assert quality.no_odd_phrase(friend, "Get well soon, Jo. I'll be back in town next week.")
+    mom = _request(name="Mom", relation="mother", reason="birthday")
+    assert quality.no_odd_phrase(mom, "Happy birthday, Mom! I'll be home soon.")

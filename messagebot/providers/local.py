@@ -171,6 +171,23 @@ def candidates(logits: Any) -> tuple[Any, Any]:
     return ids[order], raw[order]
 
 
+def writable(logits: Any, never: Callable[[int], bool]) -> tuple[Any, Any]:
+    """`candidates()` of `logits` without the tokens the model must `never` write (control
+    tokens): those are set to -inf, in a copy (the caller's array, llama.cpp's own buffer,
+    stays as it was), until none is left among the candidates."""
+    import numpy as np
+
+    choices = candidates(logits)
+    while banned := [int(t) for t in choices[0] if never(int(t))]:
+        if logits is not None and not logits.flags.owndata:
+            logits = logits.copy()
+        logits[banned] = -np.inf
+        if not np.isfinite(logits.max()):
+            raise ValueError("the model has no token left to write")
+        choices = candidates(logits)
+    return choices
+
+
 def sample(choices: tuple[Any, Any], rng: Any, exclude: Callable[[int], bool] | None = None) -> int:
     """One token from `candidates()`' choices, then top-p and the temperature, as SAMPLING
     says (top-p is taken over min-p's set here, not top-k's, which llama.cpp's chain does
@@ -297,8 +314,9 @@ class _Sequence:
 
 #: A sentence this long has lost its way (the bank's longest sentence has 126 characters).
 RAMBLE_CHARS = 160
-# One word three times in a row ("널 널 널"); a short run of characters five times ("🎅🏻🎅🏻…").
-_STUTTER = re.compile(r"(\S+)(?:\s+\1){2}(?:\s|$)|(\S{1,4}?)\2{4}")
+# One word three times in a row ("널 널 널"); a run of 2-4 characters five times ("🎅🏻🎅🏻…"),
+# not one character ("ㅋㅋㅋㅋㅋ", "!!!!!", "~~~~~" are someone's style).
+_STUTTER = re.compile(r"(\S+)(?:\s+\1){2}(?:\s|$)|(\S{2,4}?)\2{4}")
 
 
 def rambles(sentence: str) -> bool:
@@ -378,14 +396,7 @@ class _Batch:
         import numpy as np
 
         pointer = llama_cpp.llama_get_logits_ith(self.ctx, i)
-        logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
-        choices = candidates(logits)
-        while control := [int(t) for t in choices[0] if self._is_control(int(t))]:
-            if not logits.flags.owndata:
-                logits = logits.copy()  # llama.cpp's own buffer stays as it computed it
-            logits[control] = -np.inf
-            choices = candidates(logits)
-        return choices
+        return writable(np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)), self._is_control)
 
     def _is_control(self, token: int) -> bool:
         """Whether `token` is one the model must never write: a control or user-defined token
@@ -571,8 +582,6 @@ class _Batch:
             s.attempt.append(token)
             s.token = token
             return
-        if rambles(held + piece) and not self._passes(s, held + piece, final=False, score=0.0):
-            return  # written again (or the message ended with what was accepted)
         if s.held.closes(piece):
             text = s.accepted + held
             if prompt.finish_after and len(text) >= prompt.finish_after:
@@ -583,14 +592,24 @@ class _Batch:
                 s.attempt_logits = before  # the next sentence starts with this token
             else:
                 return
+        elif rambles(held + piece):
+            # Failed before it ends, below any try that ends (score -1): written again, or
+            # the message ends with what was accepted.
+            s.attempt.append(token)
+            if self._passes(s, held + piece, final=False, score=-1.0):
+                # Every try at the first sentence ran on: the least bad one is the message.
+                self._emit(s, held + piece)
+                s.done = True
+            return
         s.held.held += piece
         s.attempt.append(token)
         s.token = token
 
     def _passes(self, s: _Sequence, sentence: str, final: bool, score: float | None = None) -> bool:
         """Judge a held sentence (or take its `score`); on a failure, roll `s` back for
-        another try (False), or keep the best try once there have been enough (True when that
-        is this one)."""
+        another try (False). Once there have been enough: end the message before it (False,
+        `s.done`) when every try made the accepted text worse, else keep the best try (True
+        when that is this one)."""
         text = s.accepted + sentence
         check = self.prompt.check if final else self.prompt.sentence_check
         if score is None:
@@ -609,12 +628,17 @@ class _Batch:
             self._rollback(s)
             return False
         best = s.best
-        if s.accepted.strip() and not self._said_by_another(s):
-            # Every try at a later sentence failed: the message ends with what was accepted,
-            # a little short rather than with a sentence that fails (the hand read of issue
-            # 26: a filler sentence that repeats, invents or slips is what fails most). Not
-            # when another message of the request has said just that: ended there, the two
-            # would be the same message.
+        if (
+            s.accepted.strip()
+            and best[0] < (check(s.accepted) if check is not None else 1.0)
+            and not self._said_by_another(s)
+        ):
+            # Every try at a later sentence made the message worse than it was: it ends with
+            # what was accepted, a little short rather than with a sentence that fails (the
+            # hand read of issue 26: a filler sentence that repeats, invents or slips is what
+            # fails most). Not for a fault the accepted text already has (a first sentence
+            # kept as the best of its tries): then the best try goes on. Not when another
+            # message of the request has said just that: the two would be one message twice.
             self.provider.messages_ended_early += 1
             log.debug("message %d ends early: every try at its next sentence failed", s.index)
             s.done = True

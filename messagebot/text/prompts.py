@@ -48,7 +48,8 @@ class Prompt:
     max_chars: int = 0
     # For a provider that can judge as it writes (the local one, issue 26): each sentence is
     # judged on the text so far by `sentence_check`, the last by `check` (1.0: it passes); one
-    # that fails is written again, up to `candidates` tries, then the best is kept.
+    # that fails is written again, up to `candidates` tries, then the best is kept, or the
+    # message ends before it when every try made it worse (providers/local.py).
     candidates: int = 1
     # Messages this request has already written (`generation.Choices` asking again after a
     # duplicate): a provider that judges as it writes does not end on one of them.

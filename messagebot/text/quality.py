@@ -41,6 +41,12 @@ def _squeeze(text: str) -> str:
     return re.sub(r"[\s.]", "", text).lower()  # "Mr. Park" matches "Mr.Park"
 
 
+_KIN_NAMES = {
+    "parent": {"mom", "mum", "mother", "dad", "father"},
+    "grandparent": {"grandma", "grandpa", "nana", "granny", "grandmother", "grandfather"},
+}
+
+
 def names_the_person(request: MessageRequest, message: str) -> bool:
     if not request.name:
         return True
@@ -51,8 +57,15 @@ def names_the_person(request: MessageRequest, message: str) -> bool:
     candidates = {_squeeze(request.name)} | {part for part in parts if len(part) >= 2}
     candidates.add(_squeeze(korean.given_name(request.name)))  # 이서연 → "서연아"
     if (request.language or "").startswith("ko") and request.relation:
-        # A Korean calls an older sister "언니", not "은지": the address from the relation.
-        candidates.add(_squeeze(korean.address(request.name, request.relation).address))
+        # A Korean calls an older sister "언니", not "은지": the address from the relation,
+        # and its title alone ("부장님", "선배님" for 박민수 부장님, 수아 선배님).
+        address = korean.address(request.name, request.relation).address
+        candidates.add(_squeeze(address))
+        if address.endswith("님") and " " in address:
+            candidates.add(_squeeze(address.rsplit(" ", 1)[1]))
+    elif request.relation:
+        # "Happy birthday, Mom!" to a mother named Sarah.
+        candidates |= _KIN_NAMES.get(korean.relation_class(request.relation)[0], set())
     candidates.discard("")
     text = _squeeze(message)
     return any(candidate in text for candidate in candidates)
@@ -432,7 +445,8 @@ _KNOWN = frozenset({"partner", "parent", "grandparent", "child", "younger", "old
 _KIN_SELF = re.compile(
     r"(?<![\uac00-\ud7a3])(?:이모|삼촌|고모|외삼촌|이모부|고모부)(?:가|는|도|이|은)(?=\s)"
 )
-_NOT_NIECES = _NOT_CHILDREN | {"partner", "parent", "grandparent", "child", "student"}
+# Not to family: "엄마, 이모가 안부 전해 달래요" speaks of an aunt, not as one.
+_NOT_NIECES = _NOT_CHILDREN | {"partner", "student"}
 
 
 # Stock phrases the embedded model copies where they make no sense (hand reads of issue 26's
@@ -445,11 +459,12 @@ _ODD = re.compile(
     re.IGNORECASE,
 )
 # Said to someone one lives with only ("…and I'll be home early" to a sick son).
-_HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon|in)\b", re.I)
-_HOUSEHOLD = frozenset({"partner", "child"})
+_HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon)\b", re.I)
+_HOUSEHOLD = frozenset({"partner", "child", "parent"})
 
 
 def no_odd_phrase(request: MessageRequest, message: str) -> bool:
+    message = message.replace("’", "'")
     if _ODD.search(message):
         return False
     cls = korean.relation_class(request.relation)[0] if request.relation else ""
