@@ -144,10 +144,11 @@ async def test_a_fault_the_first_sentence_already_has_does_not_end_the_message(
 ) -> None:
     """A first sentence kept as the best of its tries still fails when the later ones are
     judged on the text so far: that is no reason to end the message after it (the review of
-    this session's change: "Happy birthday, Mom!" to a mother named Sarah). Only a sentence
-    that makes the accepted text worse ends it."""
+    this session's change: "Happy birthday, Mom!" to a mother named Sarah). Before the last
+    sentence, only a sentence that makes the accepted text worse ends it."""
     prompt = prompt_for(provider, max_length=400)
-    always_half = dataclasses.replace(prompt, check=lambda _: 0.5, sentence_check=lambda _: 0.5)
+    # Every sentence judged so far fails as the first one did; the last is judged as passing.
+    always_half = dataclasses.replace(prompt, check=lambda _: 1.0, sentence_check=lambda _: 0.5)
     before = provider.messages_ended_early
     (message,) = await write(provider, always_half)
     assert provider.messages_ended_early == before

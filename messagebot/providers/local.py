@@ -608,8 +608,8 @@ class _Batch:
     def _passes(self, s: _Sequence, sentence: str, final: bool, score: float | None = None) -> bool:
         """Judge a held sentence (or take its `score`); on a failure, roll `s` back for
         another try (False). Once there have been enough: end the message before it (False,
-        `s.done`) when every try made the accepted text worse, else keep the best try (True
-        when that is this one)."""
+        `s.done`) when it is the last, or when every try made the accepted text worse; else
+        keep the best try (True when that is this one)."""
         text = s.accepted + sentence
         check = self.prompt.check if final else self.prompt.sentence_check
         if score is None:
@@ -630,15 +630,16 @@ class _Batch:
         best = s.best
         if (
             s.accepted.strip()
-            and best[0] < (check(s.accepted) if check is not None else 1.0)
+            and (final or best[0] < (check(s.accepted) if check is not None else 1.0))
             and not self._said_by_another(s)
         ):
-            # Every try at a later sentence made the message worse than it was: it ends with
-            # what was accepted, a little short rather than with a sentence that fails (the
-            # hand read of issue 26: a filler sentence that repeats, invents or slips is what
-            # fails most). Not for a fault the accepted text already has (a first sentence
-            # kept as the best of its tries): then the best try goes on. Not when another
-            # message of the request has said just that: the two would be one message twice.
+            # Every try at a later sentence failed: the message ends with what was accepted,
+            # a little short rather than with a sentence that fails (the hand read of issue
+            # 26: a filler sentence that repeats, invents or slips is what fails most). Before
+            # the last sentence, not for a fault the accepted text already has (a first
+            # sentence kept as the best of its tries): then the best try goes on. Not when
+            # another message of the request has said just that: the two would be one
+            # message twice.
             self.provider.messages_ended_early += 1
             log.debug("message %d ends early: every try at its next sentence failed", s.index)
             s.done = True
