@@ -142,9 +142,6 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from .providers import make_provider
     from .stats import MemoryStats
 
-    async def _one(result: Any) -> list[Any]:
-        return [await result]
-
     async def run() -> int:
         provider = make_provider(settings)
         await provider.startup()
@@ -157,8 +154,10 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                 started, cpu = clock(), time.process_time()
                 try:
                     begun = await service.begin(request, request.language or "en")
-                    results = await (
-                        begun.results() if isinstance(begun, Choices) else _one(begun.result())
+                    results = (
+                        await begun.results()
+                        if isinstance(begun, Choices)
+                        else [await begun.result()]
                     )
                 except APIError as refused:
                     outcomes.append(judge(case, "", refused.code))

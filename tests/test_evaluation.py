@@ -167,19 +167,25 @@ def test_each_criterion_catches_its_fault() -> None:
     }
 
 
-async def test_eval_command_prints_pass_rates(fake: FakeUpstream) -> None:
+async def run_eval(fake: FakeUpstream, *options: str, within: float) -> str:
+    """`messagebot eval` against the fake upstream, in its own process: what it printed."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "messagebot.cli",
         "eval",
+        *options,
         env={**os.environ, **openai_env(fake)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    text = out.decode()
+    out, err = await asyncio.wait_for(process.communicate(), within)
     assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_eval_command_prints_pass_rates(fake: FakeUpstream) -> None:
+    text = await run_eval(fake, within=120)
     assert "provider openai, model fake-model" in text
     assert "108 requests" in text
     for name in CRITERIA:
@@ -193,21 +199,7 @@ async def test_eval_command_prints_pass_rates(fake: FakeUpstream) -> None:
 async def test_eval_command_shows_every_message_of_n(fake: FakeUpstream) -> None:
     """`messagebot eval -n 3 --show`: the material of a hand read, every message of each
     request under its request; the rates stay message 0's."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "messagebot.cli",
-        "eval",
-        "-n",
-        "3",
-        "--show",
-        env={**os.environ, **openai_env(fake)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 300)
-    text = out.decode()
-    assert process.returncode == 0, err.decode()
+    text = await run_eval(fake, "-n", "3", "--show", within=300)
     headers = re.findall(r"^(?:en|ko) .+ · max \d+$", text, re.MULTILINE)
     shown = re.findall(r"^  (?:ok  |FAIL) (?:'|\"|error: )", text, re.MULTILINE)
     assert len(headers) == 108 and len(shown) == 3 * 108, text[:2000]

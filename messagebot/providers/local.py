@@ -179,7 +179,7 @@ def writable(logits: Any, never: Callable[[int], bool]) -> tuple[Any, Any]:
 
     choices = candidates(logits)
     while banned := [int(t) for t in choices[0] if never(int(t))]:
-        if logits is not None and not logits.flags.owndata:
+        if not logits.flags.owndata:
             logits = logits.copy()
         logits[banned] = -np.inf
         if not np.isfinite(logits.max()):
