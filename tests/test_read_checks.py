@@ -120,7 +120,7 @@ def test_no_english_my_before_a_korean_relation() -> None:
         ),
         (
             {"name": "이지은", "relation": "선생님", "reason": "졸업 감사", "language": "ko"},
-            "졸업 감사, 정말 감사드립니다.",
+            "졸업까지 이끌어 주셔서 정말 감사드립니다.",
             "이지은 선생님, 정말 감사드립니다.",
         ),
     ],
@@ -169,3 +169,86 @@ def test_home_soon_is_odd_only_outside_the_household() -> None:
     assert quality.no_odd_phrase(friend, "Get well soon, Jo. I'll be back in town next week.")
     mom = _request(name="Mom", relation="mother", reason="birthday")
     assert quality.no_odd_phrase(mom, "Happy birthday, Mom! I'll be home soon.")
+
+
+# Messages from the hand read of runs C–J (docs/eval/issue-26-length-read.md), marked not
+# sendable there, that passed every check then; and ones marked sendable beside them.
+@pytest.mark.parametrize(
+    ("fields", "message", "check"),
+    [
+        ({"name": "Ben", "relation": "friend", "reason": "housewarming"},
+         "Congratulations on the new home, Ben! I'm so glad you're here.", "no_odd_phrase"),
+        ({"name": "Anna", "relation": "colleague", "reason": "leaving for a new job"},
+         "Congratulations on your new job, Anna! I'm so glad you're leaving for a new job.",
+         "no_odd_phrase"),
+        ({"name": "Grandma", "relation": "grandmother", "reason": "Easter"},
+         "Happy Easter Grandma! I'm so glad you had a great Easter.", "no_odd_phrase"),
+        ({"name": "Mr. Patel", "relation": "client", "reason": "grand opening of his restaurant"},
+         "Mr. Patel, congratulations on your grand opening! I'm very happy to be your first "
+         "customer.", "no_odd_phrase"),
+        ({"name": "Chris", "relation": "neighbor", "reason": "thanks for watering my plants"},
+         "Chris, thank you for watering my plants. I\u2019m glad you like them.", "no_odd_phrase"),
+        ({"name": "Jake", "relation": "brother", "reason": "new job"},
+         "Jake, congratulations on your first job!", "no_odd_phrase"),
+        ({"name": "민준", "relation": "아들", "reason": "수능 응원", "language": "ko"},
+         "민준아, 수능 잘 봐! 응원 잘 하고 와.", "no_odd_phrase"),
+        ({"name": "서연", "relation": "후배", "reason": "수능 응원", "language": "ko"},
+         "서연아, 수능 잘 응원!", "no_odd_phrase"),
+        ({"name": "준호", "relation": "동생", "reason": "퇴원", "language": "ko"},
+         "준호야, 퇴원했다니 걱정 많이 했어. 푹 쉬어.", "no_odd_phrase"),
+        ({"name": "Aunt Sue", "relation": "aunt", "reason": "thanks for the birthday gift"},
+         "Thank you for the birthday gift, Aunt Sue. It was a pleasure to meet you.", "fits_role"),
+        ({"relation": "고객님", "reason": "배송 지연 사과", "language": "ko"},
+         "고객님, 배송이 늦어져 정말 죄송합니다. 다음엔 제가 꼭 밥 살게요.", "fits_role"),
+        ({"name": "정민", "relation": "친구", "reason": "아버님 부고 위로", "language": "ko"},
+         "정민아, 부고 위로, 아버님을 많이 사랑해.", "reason_not_pasted"),
+        ({"name": "이지은", "relation": "선생님", "reason": "졸업 감사", "language": "ko"},
+         "졸업 감사, 이지은 선생님, 앞으로도 잘 부탁드립니다.", "reason_not_pasted"),
+        ({"name": "준호", "relation": "친구", "reason": "입대", "language": "ko"},
+         "준호야, 입대 잘하고 와! 푹자고 푹자고.", "no_stutter"),
+        ({"name": "아빠", "relation": "아빠", "reason": "생신", "language": "ko"},
+         "아빠 아빠, 생신 축하해!", "no_stutter"),
+        ({"name": "Minji", "relation": "wife", "reason": "birthday"},
+         "I love you, Minji! Happy birthday, Minji!", "calls_once"),
+        ({"name": "최 과장님", "relation": "거래처 담당자", "reason": "감사", "language": "ko"},
+         "최 과장님, 감사드립니다. 최 과장님, 정말 감사합니다.", "calls_once"),
+    ],
+)  # fmt: skip
+def test_what_the_hand_reads_refused_is_refused(
+    fields: dict[str, str], message: str, check: str
+) -> None:
+    assert not getattr(quality, check)(_request(**fields), message)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # Where being glad of someone's being there or back is the occasion.
+        ({"name": "Dad", "relation": "father", "reason": "home from the hospital"},
+         "Dad, I'm so glad you're home from the hospital. Take it easy."),
+        ({"name": "Mike", "relation": "friend", "reason": "back home after military service"},
+         "Mike, I'm so glad you are back home."),
+        ({"name": "Lily", "relation": "niece", "reason": "new baby"},
+         "Welcome to the world, Lily! We're so glad you're here."),
+        ({"name": "Chris", "relation": "neighbor", "reason": "thanks for watering my plants"},
+         "Thanks for watering my plants, Chris! I hope you like the cookies."),
+        ({"name": "Sam", "relation": "son", "reason": "first job"},
+         "Congratulations on your first job, Sam!"),
+        ({"name": "민준", "relation": "아들", "reason": "수능 응원", "language": "ko"},
+         "민준아, 수능 잘 봐! 늘 응원해."),
+        ({"name": "준호", "relation": "동생", "reason": "퇴원", "language": "ko"},
+         "준호야, 퇴원 축하해! 그동안 걱정 많이 했어."),
+        ({"name": "최 과장님", "relation": "거래처 담당자", "reason": "감사", "language": "ko"},
+         "최 과장님, 큰 도움 주셔서 감사드립니다. 다음엔 제가 커피 살게요!"),
+        ({"name": "윤 교수님", "relation": "교수님", "reason": "추천서 감사", "language": "ko"},
+         "윤 교수님, 좋은 추천서 감사합니다."),
+        ({"name": "아빠", "relation": "아빠", "reason": "생신", "language": "ko"},
+         "아빠, 생신 축하해! 아빠, 오늘 하루도 행복하게 보내."),
+        ({"name": "지수", "relation": "친구", "reason": "생일", "language": "ko"},
+         "지수야, 생일 정말 정말 축하해!"),
+    ],
+)  # fmt: skip
+def test_what_the_hand_reads_sent_passes(fields: dict[str, str], message: str) -> None:
+    request = _request(**fields)
+    failed = [label for label, check in SO_FAR.items() if not check(Case(request, ()), message)]
+    assert failed == []

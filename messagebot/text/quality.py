@@ -390,7 +390,7 @@ def no_cheer_on_loss(request: MessageRequest, message: str) -> bool:
 # your party"); and only a reason that ends on a label's noun ("정년 퇴직 축하드려요" and
 # "스승의 날 감사합니다" are said).
 _HANGUL_AFTER = re.compile(r"[\uac00-\ud7a3]")
-_LABEL_NOUNS = ("위로", "기원", "응원", "사과", "조의", "인사", "부고", "애도", "격려")
+_LABEL_NOUNS = ("위로", "기원", "응원", "사과", "조의", "인사", "부고", "애도", "격려", "감사")
 
 
 def reason_not_pasted(request: MessageRequest, message: str) -> bool:
@@ -403,12 +403,14 @@ def reason_not_pasted(request: MessageRequest, message: str) -> bool:
     if not reason.endswith(_LABEL_NOUNS):
         return True
     text = " ".join(message.split())
-    start = text.find(reason)
-    while start != -1:
-        after = text[start + len(reason) : start + len(reason) + 1]
-        if not _HANGUL_AFTER.match(after):
-            return False
-        start = text.find(reason, start + 1)
+    # The whole reason, and its last two words ("부고 위로" of "아버님 부고 위로").
+    for label in {reason, " ".join(reason.split()[-2:])}:
+        start = text.find(label)
+        while start != -1:
+            after = text[start + len(label) : start + len(label) + 1]
+            if not _HANGUL_AFTER.match(after):
+                return False
+            start = text.find(label, start + 1)
     return True
 
 
@@ -451,28 +453,70 @@ _NOT_NIECES = _NOT_CHILDREN | {"partner", "student"}
 
 # Stock phrases the embedded model copies where they make no sense (hand reads of issue 26's
 # runs): "I'm so glad you're having a Chuseok", "lucky to have us", "I'll be home early" to a
-# sick friend, "Happy dad!", "하은아, 크리스마스!" (for 메리 크리스마스).
+# sick friend, "Happy dad!", "하은아, 크리스마스!" (for 메리 크리스마스), "I'm glad you like them"
+# to the neighbour who watered the plants, "응원 잘 하고 와" (the request's 응원 read as what
+# the person does), "퇴원했다니 걱정 많이 했어" (an illness's words on the way home).
 _ODD = re.compile(
     r"\bglad (?:you're|you are) having\b|\blucky to have us\b"
     r"|\bhappy (?:dad|mom)\b(?!'s|\s+day)"
-    r"|(?:,\s*|[아야]\s+)크리스마스!",
+    r"|(?:,\s*|[아야]\s+)크리스마스!"
+    r"|\bglad you like\b"
+    r"|응원\s?잘(?:\s|해|하|했|봐|받)|잘 응원"
+    r"|퇴원(?:했다니|했다는|한다니)[^.!?]{0,10}걱정",
     re.IGNORECASE,
 )
 # Said to someone one lives with only ("…and I'll be home early" to a sick son).
 _HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon)\b", re.I)
 _HOUSEHOLD = frozenset({"partner", "child", "parent"})
+# Glad of the wrong thing, as if the person had just walked in (the hand reads of runs C–J:
+# 56 of 68 such messages not sendable): "I'm so glad you're here" at a housewarming, "glad
+# you're leaving for a new job", "glad you had a great Easter" on Easter, "happy to be your
+# client" from the vendor, "I'm glad to see you." in a text message.
+_GLAD = re.compile(
+    r"\b(?:glad|happy)\s+(?:that\s+)?(?:"
+    r"you(?:'re| are)\s+(?P<where>here|home|back)\b"
+    r"|to (?:have|see) you (?P<here>here)\b"
+    r"|you(?:'re| are)\s+(?:retiring|leaving|moving)\b"
+    r"|you had a\b|to be your\b|to see you\s*[.!]|to have you join\b)",
+    re.IGNORECASE,
+)
+# Where "glad you're here" or "…back" is the occasion: a newborn, a first day, a homecoming.
+_WELCOME = frozenset({"baby", "first_birthday", "hundred_days", "admission"})
+_HOMECOMING = frozenset({"discharge", "recovery"})
+_FIRST = re.compile(r"\bfirst\b|첫", re.IGNORECASE)
 
 
 def no_odd_phrase(request: MessageRequest, message: str) -> bool:
     message = message.replace("’", "'")
     if _ODD.search(message):
         return False
+    if re.search(r"\bfirst job\b", message, re.IGNORECASE) and not _FIRST.search(
+        request.reason or ""
+    ):
+        return False  # "Congratulations on your first job" for a new job: a fact made up
+    occasion = occasions.classify(request.reason)
+    welcome = "welcome" in (request.reason or "").lower()
+    for glad in _GLAD.finditer(message):
+        if glad["where"] in ("home", "back") and (occasion in _HOMECOMING or welcome):
+            continue
+        if (glad["where"] or glad["here"]) == "here" and (occasion in _WELCOME or welcome):
+            continue
+        return False
     cls = korean.relation_class(request.relation)[0] if request.relation else ""
     return cls in _HOUSEHOLD or not _HOME.search(message)
 
 
 _NEWBORN = frozenset({"baby", "first_birthday", "hundred_days"})
-_MEET = re.compile(r"(?:wait|excited|hope) to meet you|만나고 싶|만날 날", re.IGNORECASE)
+_MEET = re.compile(
+    r"(?:wait|excited|hope) to meet you|만나고 싶|만날 날"
+    # "It was a pleasure to meet you" to an aunt, "good to see you again" by text
+    r"|\b(?:pleasure|nice|good|great|lovely) to (?:meet|see) you\b",
+    re.IGNORECASE,
+)
+# The sender treats a customer to a meal: a friend's or a colleague's words ("다음엔 제가
+# 꼭 밥 살게요" after a late delivery). A business contact may be offered a coffee.
+_CUSTOMER = re.compile(r"고객|손님|회원|customer", re.IGNORECASE)
+_TREAT = re.compile(r"(?:밥|커피|술|한턱)\s?(?:살게|쏠게|사 ?드릴게|낼게)|\btreat you to\b")
 _LEAVING = re.compile(r"\bI(?:'m| am)\b[^.!?]{0,30}\bleaving\b|\bme leaving\b", re.IGNORECASE)
 
 
@@ -501,6 +545,8 @@ def fits_role(request: MessageRequest, message: str) -> bool:
     occasion = occasions.classify(request.reason)
     if cls in _KNOWN and occasion not in _NEWBORN and _MEET.search(message):
         return False  # "I can't wait to meet you" to a son
+    if _CUSTOMER.search(request.relation) and _TREAT.search(message):
+        return False
     # "Sam, I am so excited to be leaving for college": the sender took the child's place.
     return not (occasion == "send_off" and _LEAVING.search(message))
 
@@ -529,6 +575,39 @@ def no_repeats(request: MessageRequest, message: str) -> bool:
 
 #: Two sentences this alike (difflib's ratio over their letters) say the same thing twice.
 NEAR_REPEAT = 0.8
+
+# A word said twice in a row ("푹자고 푹자고", "아빠 아빠,", "오늘 내일도 내일도"): none of the
+# 9 such messages in the hand reads of issue 26's runs C–J was sendable.
+_STUTTER = re.compile(r"(?<!\w)(\w{2,})\s+\1(?!\w)")
+_EMPHASIS = frozenset({"정말", "너무", "진짜", "very", "so", "많이"})
+
+
+def no_stutter(request: MessageRequest, message: str) -> bool:
+    return all(word.lower() in _EMPHASIS for word in _STUTTER.findall(message))
+
+
+# Family names that are said as often as one likes ("아빠, 생신 축하해! 아빠, 오늘…").
+_KIN_CALLS = frozenset(
+    {"엄마", "아빠", "어머니", "아버지", "할머니", "할아버지", "mom", "mum", "dad", "grandma"}
+    | {"grandpa", "nana", "granny", "mother", "father"}
+)
+
+
+def calls_once(request: MessageRequest, message: str) -> bool:
+    """The person is called by name once, not again halfway ("최 과장님, 감사드립니다. 최
+    과장님, 정말 감사합니다.", "I love you, Minji! Happy birthday, Minji!"): a tiny model
+    starting its message over (hand reads of runs C–J: 19 of 23 such messages not sendable)."""
+    if not request.name or request.draft:
+        return True
+    forms = {" ".join(request.name.split()), korean.given_name(request.name)}
+    if _language(request) == "ko" and request.relation:
+        forms.add(korean.address(request.name, request.relation, request.manner).address)
+    forms = {form for form in forms if form and form.lower() not in _KIN_CALLS}
+    if not forms:
+        return True
+    names = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+    calls = re.findall(rf"(?<!\w)(?:{names})(?:[아야])?\s*[,!]", message, re.IGNORECASE)
+    return len(calls) < 2
 
 
 # Brackets, markup and long digit runs: "(You're) my best friend", "<em>(or 10000000…",
@@ -680,6 +759,9 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     # From messages kept from ending before half of max_length (issue 26's length)
     "no brackets or markup": lambda c, m: no_markup(c.request, m),
     "no odd stock phrase": lambda c, m: no_odd_phrase(c.request, m),
+    # From the hand read of runs C–J (docs/eval/issue-26-length-read.md)
+    "no word twice in a row": lambda c, m: no_stutter(c.request, m),
+    "calls the person once": lambda c, m: calls_once(c.request, m),
 }
 
 
@@ -710,6 +792,8 @@ SO_FAR: dict[str, Callable[[Case, str], bool]] = {
             "no sentence said twice",
             "no brackets or markup",
             "no odd stock phrase",
+            "no word twice in a row",
+            "calls the person once",
         )
     },
     "calm so far": lambda c, m: calm(c.request, m, so_far=True),
