@@ -212,6 +212,21 @@ def test_home_soon_is_odd_only_outside_the_household() -> None:
          "I love you, Minji! Happy birthday, Minji!", "calls_once"),
         ({"name": "최 과장님", "relation": "거래처 담당자", "reason": "감사", "language": "ko"},
          "최 과장님, 감사드립니다. 최 과장님, 정말 감사합니다.", "calls_once"),
+        ({"name": "David", "relation": "husband", "reason": "wedding anniversary"},
+         "Happy anniversary, David. You are the best thing I've ever had.", "no_odd_phrase"),
+        ({"name": "Omar", "relation": "colleague", "reason": "Eid"},
+         "Happy Eid Mubarak, Omar! I hope you have a wonderful Eid.", "no_odd_phrase"),
+        ({"name": "Priya", "relation": "friend", "reason": "Diwali"},
+         "Diwali, Priya! May the festival of lights bring you joy.", "no_odd_phrase"),
+        ({"name": "Ms. Adams", "relation": "boss", "reason": "thank you for the recommendation"},
+         "Ms. Adams, thank you for the recommendation letter. I got the job, and you are a big "
+         "part of why.", "no_odd_phrase"),
+        ({"name": "Ms. Adams", "relation": "boss", "reason": "thank you for the recommendation"},
+         "Mr. Adams, thank you for the recommendation letter.", "right_title"),
+        ({"name": "Sarah", "relation": "colleague", "reason": "promotion"},
+         "Ms. Sarah, congratulations on your promotion!", "right_title"),
+        ({"name": "David", "relation": "husband", "reason": "wedding anniversary"},
+         "Happy anniversary, David! I'm so happy to have you as my wife.", "fits_role"),
     ],
 )  # fmt: skip
 def test_what_the_hand_reads_refused_is_refused(
@@ -246,6 +261,14 @@ def test_what_the_hand_reads_refused_is_refused(
          "아빠, 생신 축하해! 아빠, 오늘 하루도 행복하게 보내."),
         ({"name": "지수", "relation": "친구", "reason": "생일", "language": "ko"},
          "지수야, 생일 정말 정말 축하해!"),
+        ({"name": "Professor Hill", "relation": "professor", "reason": "thanks for the letter"},
+         "Dr. Hill, thank you so much for your recommendation letter."),
+        ({"name": "Omar", "relation": "colleague", "reason": "Eid"},
+         "Eid Mubarak, Omar! Wishing you and your family a joyful Eid."),
+        ({"name": "Ms. Adams", "relation": "boss", "reason": "thanks, I got the job offer"},
+         "Ms. Adams, thank you for the recommendation. I got the job, thanks to you."),
+        ({"name": "Minji", "relation": "wife", "reason": "birthday"},
+         "Happy birthday, Minji! You're the best wife I know."),
     ],
 )  # fmt: skip
 def test_what_the_hand_reads_sent_passes(fields: dict[str, str], message: str) -> None:

@@ -462,9 +462,20 @@ _ODD = re.compile(
     r"|(?:,\s*|[아야]\s+)크리스마스!"
     r"|\bglad you like\b"
     r"|응원\s?잘(?:\s|해|하|했|봐|받)|잘 응원"
-    r"|퇴원(?:했다니|했다는|한다니)[^.!?]{0,10}걱정",
+    r"|퇴원(?:했다니|했다는|한다니)[^.!?]{0,10}걱정"
+    # "You're the best thing I've ever had", "Happy Eid Mubarak", "Diwali, Priya!"
+    r"|best thing I've ever had|\bhappy eid mubarak\b"
+    r"|^\W*(?:diwali|eid|hanukkah|easter|christmas|chuseok|thanksgiving)\s*[,!]",
     re.IGNORECASE,
 )
+# An outcome the request does not state, from the examples ("I got the job, and you are a big
+# part of why" for any recommendation letter; the hand reads of runs C–J: 8 of 8 not sendable).
+_OUTCOME = re.compile(
+    r"\bI (?:got|landed) the (?:job|position)\b|\bI was (?:accepted|admitted|hired)\b"
+    r"|\bI got in\b",
+    re.IGNORECASE,
+)
+_OUTCOME_GIVEN = re.compile(r"\bjob\b|accept|admit|hired|got in|offer|합격|취업", re.IGNORECASE)
 # Said to someone one lives with only ("…and I'll be home early" to a sick son).
 _HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon)\b", re.I)
 _HOUSEHOLD = frozenset({"partner", "child", "parent"})
@@ -494,6 +505,8 @@ def no_odd_phrase(request: MessageRequest, message: str) -> bool:
         request.reason or ""
     ):
         return False  # "Congratulations on your first job" for a new job: a fact made up
+    if _OUTCOME.search(message) and not _OUTCOME_GIVEN.search(request.reason or ""):
+        return False
     occasion = occasions.classify(request.reason)
     welcome = "welcome" in (request.reason or "").lower()
     for glad in _GLAD.finditer(message):
@@ -515,6 +528,12 @@ _MEET = re.compile(
 )
 # The sender treats a customer to a meal: a friend's or a colleague's words ("다음엔 제가
 # 꼭 밥 살게요" after a late delivery). A business contact may be offered a coffee.
+# The other spouse's word: "the best husband, wife and father I could ever ask for".
+_SPOUSE = {
+    "husband": re.compile(r"\bwife\b", re.IGNORECASE),
+    "wife": re.compile(r"\bhusband\b", re.IGNORECASE),
+}
+_NOTHING = re.compile(r"(?!)")
 _CUSTOMER = re.compile(r"고객|손님|회원|customer", re.IGNORECASE)
 _TREAT = re.compile(r"(?:밥|커피|술|한턱)\s?(?:살게|쏠게|사 ?드릴게|낼게)|\btreat you to\b")
 _LEAVING = re.compile(r"\bI(?:'m| am)\b[^.!?]{0,30}\bleaving\b|\bme leaving\b", re.IGNORECASE)
@@ -545,6 +564,8 @@ def fits_role(request: MessageRequest, message: str) -> bool:
     occasion = occasions.classify(request.reason)
     if cls in _KNOWN and occasion not in _NEWBORN and _MEET.search(message):
         return False  # "I can't wait to meet you" to a son
+    if _SPOUSE.get(request.relation.strip().lower(), _NOTHING).search(message):
+        return False  # "I'm so happy to have you as my wife" to a husband
     if _CUSTOMER.search(request.relation) and _TREAT.search(message):
         return False
     # "Sam, I am so excited to be leaving for college": the sender took the child's place.
@@ -584,6 +605,31 @@ _EMPHASIS = frozenset({"정말", "너무", "진짜", "very", "so", "많이"})
 
 def no_stutter(request: MessageRequest, message: str) -> bool:
     return all(word.lower() in _EMPHASIS for word in _STUTTER.findall(message))
+
+
+# An English title before a name ("Ms. Sarah" to a colleague called Sarah, "Mr. Adams" to
+# Ms. Adams): the hand reads of runs C–J, 23 of 24 such messages not sendable.
+_TITLED = re.compile(r"\b(Mr|Mrs|Ms|Miss|Dr|Professor|Prof)\b\.?\s+([A-Z][a-z]+)")
+_ACADEMIC = frozenset({"dr", "professor", "prof"})
+
+
+def right_title(request: MessageRequest, message: str) -> bool:
+    """A title before the person's name is the one the request gives them, and none where it
+    gives none (Dr. and Professor are the same title)."""
+    if not request.name or request.draft:
+        return True
+    parts = request.name.replace(".", " ").split()
+    given = {part.lower() for part in parts[:1]} | {
+        t.lower() for t in parts if t.lower() in _ACADEMIC
+    }
+    for found in _TITLED.finditer(message):
+        if found[2] not in parts:
+            continue  # someone else ("Mr. Kim's team")
+        title = found[1].lower()
+        if title in given or (title in _ACADEMIC and given & _ACADEMIC):
+            continue
+        return False
+    return True
 
 
 # Family names that are said as often as one likes ("아빠, 생신 축하해! 아빠, 오늘…").
@@ -668,7 +714,7 @@ def no_invented_numbers(request: MessageRequest, message: str) -> bool:
 # "결혼 축하해! 결혼 진심으로 축하해!"): no_repeats sees whole sentences only.
 _GREETING = re.compile(
     r"happy\s+[a-z']+|congratulations|congrats|merry christmas|eid mubarak|"
-    r"축하(?:해|합니다|드립니다|드려요|한다|드리)|명복을|새해 복",
+    r"축하(?:해|합니다|드립니다|드려요|한다|드리)|명복을|새해 복|쾌유를",
     re.IGNORECASE,
 )
 
@@ -762,6 +808,7 @@ CRITERIA: dict[str, Callable[[Case, str], bool]] = {
     # From the hand read of runs C–J (docs/eval/issue-26-length-read.md)
     "no word twice in a row": lambda c, m: no_stutter(c.request, m),
     "calls the person once": lambda c, m: calls_once(c.request, m),
+    "the right title": lambda c, m: right_title(c.request, m),
 }
 
 
@@ -794,6 +841,7 @@ SO_FAR: dict[str, Callable[[Case, str], bool]] = {
             "no odd stock phrase",
             "no word twice in a row",
             "calls the person once",
+            "the right title",
         )
     },
     "calm so far": lambda c, m: calm(c.request, m, so_far=True),
