@@ -227,6 +227,14 @@ def test_home_soon_is_odd_only_outside_the_household() -> None:
          "Ms. Sarah, congratulations on your promotion!", "right_title"),
         ({"name": "David", "relation": "husband", "reason": "wedding anniversary"},
          "Happy anniversary, David! I'm so happy to have you as my wife.", "fits_role"),
+        ({"name": "Dad", "relation": "father", "reason": "Father's Day"},
+         "Happy Father's Day, Dad! The kids love you.", "no_odd_phrase"),
+        ({"name": "김지훈", "relation": "팀장님", "reason": "퇴직", "language": "ko"},
+         "김지훈, 그동안 정말 수고 많으셨습니다.", "no_address_slip"),
+        ({"name": "최수아", "relation": "선배", "reason": "이직", "language": "ko"},
+         "최수아, 이직 축하드려요!", "no_address_slip"),
+        ({"name": "은지", "relation": "언니", "reason": "출산", "language": "ko"},
+         "은지, 출산 정말 축하해! 고생 많았어.", "no_address_slip"),
     ],
 )  # fmt: skip
 def test_what_the_hand_reads_refused_is_refused(
@@ -269,6 +277,14 @@ def test_what_the_hand_reads_refused_is_refused(
          "Ms. Adams, thank you for the recommendation. I got the job, thanks to you."),
         ({"name": "Minji", "relation": "wife", "reason": "birthday"},
          "Happy birthday, Minji! You're the best wife I know."),
+        ({"name": "Minji", "relation": "wife", "reason": "birthday"},
+         "Happy birthday, Minji! The kids and I love you."),
+        ({"name": "이서연", "relation": "후배", "reason": "수능 응원", "language": "ko"},
+         "이서연, 수능 잘 보고 와! 응원한다."),
+        ({"name": "최수아", "relation": "선배", "reason": "이직", "language": "ko"},
+         "수아 선배님, 이직 축하드려요!"),
+        ({"name": "은지", "relation": "언니", "reason": "출산", "language": "ko"},
+         "언니, 출산 정말 축하해! 은지 언니 최고야."),
     ],
 )  # fmt: skip
 def test_what_the_hand_reads_sent_passes(fields: dict[str, str], message: str) -> None:

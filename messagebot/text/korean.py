@@ -356,6 +356,19 @@ def level_fits(message: str, name: str | None, relation: str, manner: str | None
     return "banmal" not in levels and "polite" in levels and not _YOU_BANMAL.search(message)
 
 
+def _called_bare(text: str, name: str, form: Address) -> bool:
+    """The name alone, called out ("최수아, 이직 축하드려요!"), where a title, 씨 or a kin word
+    is due (the hand reads of issue 26: never sendable)."""
+    if form.level == "banmal" and form.address not in _KIN_ADDRESS:
+        return False  # "서연아" or "이서연," to a junior: both are said
+    names = {" ".join(name.split()), given_name(name)} - {form.address}
+    names = {one for one in names if _hangul(one.replace(" ", ""))}
+    if not names or form.address in names:
+        return False
+    pattern = "|".join(re.escape(one) for one in sorted(names, key=len, reverse=True))
+    return bool(re.search(rf"(?<![\uac00-\ud7a3])(?:{pattern})\s*[,!]", text))
+
+
 def address_slips(message: str, name: str | None, relation: str, manner: str | None) -> bool:
     """A form of address that is wrong wherever it stands, so that the start of a message can
     be judged before the rest exists: "준호아" for 준호야, "수민야" for 수민아, "준호 씨" to a
@@ -363,9 +376,11 @@ def address_slips(message: str, name: str | None, relation: str, manner: str | N
     form = address(name, relation, manner)
     if not form.address or not name or not _hangul(name.replace(" ", "")):
         return False
+    text = " ".join(message.split())
+    if _called_bare(text, name, form):
+        return True  # "김지훈, 그동안…" to 김지훈 팀장님, "은지, 출산 축하해!" to 언니
     if form.address in _KIN_ADDRESS:
         return False
-    text = " ".join(message.split())
     given = re.escape(given_name(name))
     end = r"(?=[\s,.!?~]|$)"
     wrong_particle = "야" if has_batchim(given_name(name)) else "아"

@@ -475,6 +475,9 @@ _OUTCOME = re.compile(
     r"|\bI got in\b",
     re.IGNORECASE,
 )
+# Children the request does not mention (the sender's, to a parent): "the kids love you".
+_KIDS = re.compile(r"\b(?:the|my) (?:kids|children|grandkids)\b", re.IGNORECASE)
+_KIDS_GIVEN = re.compile(r"kid|child|son|daughter|baby|family", re.IGNORECASE)
 _OUTCOME_GIVEN = re.compile(r"\bjob\b|accept|admit|hired|got in|offer|합격|취업", re.IGNORECASE)
 # Said to someone one lives with only ("…and I'll be home early" to a sick son).
 _HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon)\b", re.I)
@@ -507,6 +510,9 @@ def no_odd_phrase(request: MessageRequest, message: str) -> bool:
         return False  # "Congratulations on your first job" for a new job: a fact made up
     if _OUTCOME.search(message) and not _OUTCOME_GIVEN.search(request.reason or ""):
         return False
+    cls = korean.relation_class(request.relation)[0] if request.relation else ""
+    if cls != "partner" and _KIDS.search(message) and not _KIDS_GIVEN.search(request.reason or ""):
+        return False  # "The kids love you" to a father on Father's Day: 9 of 9 not sendable
     occasion = occasions.classify(request.reason)
     welcome = "welcome" in (request.reason or "").lower()
     for glad in _GLAD.finditer(message):
@@ -515,7 +521,6 @@ def no_odd_phrase(request: MessageRequest, message: str) -> bool:
         if (glad["where"] or glad["here"]) == "here" and (occasion in _WELCOME or welcome):
             continue
         return False
-    cls = korean.relation_class(request.relation)[0] if request.relation else ""
     return cls in _HOUSEHOLD or not _HOME.search(message)
 
 
