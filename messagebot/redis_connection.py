@@ -125,6 +125,11 @@ class _Pool:
         self._full_until = -math.inf
         self.failed = False
         self.answered_at = -math.inf
+        #: Calls that failed (a timeout, no connection: each opened the breaker or found it
+        #: opening), and calls that waited their whole queue time for a turn (NoTurn): what a
+        #: frozen or full Redis cost, counted.
+        self.unanswered = 0
+        self.waited_out = 0
         self.probe: asyncio.Task[None] | None = None
         self.users: set[SharedRedis] = set()
 
@@ -278,6 +283,7 @@ class SharedRedis:
                     slot = await pool.take()
             except TimeoutError:
                 # Busy, not broken: the breaker stays closed.
+                pool.waited_out += 1
                 raise NoTurn(f"no turn to ask Redis within {queue_s} s") from None
             try:
                 if pool.failed:  # it failed while this call waited its turn
@@ -331,6 +337,7 @@ class SharedRedis:
             slot.open = True  # it answered
             raise Refused(explain(error, self.url)) from error
         await slot.reset()
+        pool.unanswered += 1
         self.failed(error)
         raise Unavailable(explain(error, self.url)) from error
 

@@ -256,6 +256,7 @@ def _generate_chat(
         ending = Ending(prompt.finish_after, prompt.max_chars)
         try:
             for chunk in stream:
+                provider.tokens_decoded += 1
                 if out._stop.is_set():
                     provider.stopped_early += 1
                     break
@@ -389,6 +390,7 @@ class _Batch:
             status = llama_cpp.llama_decode(self.ctx, batch)
             if status != 0:
                 raise RuntimeError(f"llama_decode returned {status}")
+            self.provider.tokens_decoded += len(chunk)
 
     def _logits(self, i: int) -> tuple[Any, Any]:
         """The candidates for the next token after the batch's `i`th entry, without control
@@ -735,6 +737,9 @@ class LocalProvider:
         # the same request gives the same message. Unset (None), each request gets a fresh one.
         self.seed = settings.local_seed
         self.started = 0  # generations the model's thread has taken up
+        #: Tokens the model's thread has decoded (a batch's prompt included; a chat prompt's
+        #: are decoded inside llama-cpp-python, which shows us only the tokens it writes).
+        self.tokens_decoded = 0
         #: Sentences written again because they failed a check (the bundled base model's).
         self.sentences_rewritten = 0
         #: Messages ended before their next sentence because every try at it failed a check.
