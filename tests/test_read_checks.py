@@ -235,6 +235,10 @@ def test_home_soon_is_odd_only_outside_the_household() -> None:
          "최수아, 이직 축하드려요!", "no_address_slip"),
         ({"name": "은지", "relation": "언니", "reason": "출산", "language": "ko"},
          "은지, 출산 정말 축하해! 고생 많았어.", "no_address_slip"),
+        ({"name": "민준", "relation": "남동생", "reason": "입대", "language": "ko"},
+         "민준아, 입대 잘 다녀와. 엄마는 매일 네 생각할게.", "fits_role"),
+        ({"name": "지호", "relation": "조카", "reason": "입학", "language": "ko"},
+         "지호야, 입학 축하해! 엄마 아빠가 늘 응원할게.", "fits_role"),
     ],
 )  # fmt: skip
 def test_what_the_hand_reads_refused_is_refused(
@@ -285,9 +289,30 @@ def test_what_the_hand_reads_refused_is_refused(
          "수아 선배님, 이직 축하드려요!"),
         ({"name": "은지", "relation": "언니", "reason": "출산", "language": "ko"},
          "언니, 출산 정말 축하해! 은지 언니 최고야."),
+        ({"name": "지성", "relation": "아들", "reason": "입대", "language": "ko"},
+         "지성아, 몸 건강히 잘 다녀와. 엄마는 매일 네 생각할게."),
+        ({"name": "하준", "relation": "조카", "reason": "돌잔치", "language": "ko"},
+         "하준아, 첫돌 축하해! 이모가 많이 사랑해."),
     ],
 )  # fmt: skip
 def test_what_the_hand_reads_sent_passes(fields: dict[str, str], message: str) -> None:
     request = _request(**fields)
     failed = [label for label, check in SO_FAR.items() if not check(Case(request, ()), message)]
     assert failed == []
+
+
+def test_the_example_copied_most_is_of_the_same_relation() -> None:
+    """The last example is the one the base model copies most: a friend's "먼저 연락해 줘서
+    정말 고마웠어" came last for a wife, and was copied word for word (runs J, K and M). Now
+    an example of the request's relation and occasion goes last whenever one is chosen, and
+    a parent's "엄마는 …" is not shown for a younger brother or a nephew."""
+    from messagebot.text import examples
+
+    for variant in range(40):
+        chosen = examples.select("ko", "birthday", "partner", "banmal", "warm", 150, "야", variant)
+        if any(e.relation_class == "partner" for e in chosen):
+            assert chosen[-1].relation_class == "partner", (variant, chosen[-1].message)
+        brother = examples.select(
+            "ko", "enlistment", "younger", "banmal", "warm", 100, "아", variant
+        )
+        assert not any("엄마는" in e.message or "아빠는" in e.message for e in brother), variant

@@ -117,7 +117,7 @@ def _score(
         return None  # a base model copies an example's "!" into a condolence message
     if cls in UPWARD and _PROUD.search(example.message):
         return None  # "I'm so proud of you" to a manager is copied, and condescends upward
-    if cls not in ("child", "younger", "partner") and _PARENT_SELF.search(example.message):
+    if cls not in ("child", "partner") and _PARENT_SELF.search(example.message):
         return None  # "엄마는 매일 네 생각할게" to a friend: a parent's words are copied too
     if example.occasion == occasion:
         score = 100.0
@@ -161,6 +161,8 @@ def _score(
     return score
 
 
+_KIN = frozenset({"partner", "parent", "grandparent", "child", "younger"})
+
 #: "Write another" (issue 26): a request with a variant draws its five from this many of the
 #: nearest, so that two requests do not show the model the same examples (which it copies).
 POOL_PER_PROMPT = 9
@@ -196,6 +198,15 @@ def select(
         jittered = [(score + draw.uniform(0, POOL_MARGIN), example) for score, example in picked]
         jittered.sort(key=lambda item: item[0], reverse=True)
         chosen = [example for _, example in jittered]
+    # In the family, the last place, the one the model copies most, goes to an example of
+    # this relation and occasion when one was chosen: a friend's "먼저 연락해 줘서 고마웠어"
+    # came last for a wife, and was copied (the hand reads of issue 26, runs J, K and M).
+    # Not for friends and colleagues, whose examples are near enough to each other: there it
+    # would show one example last every time, and "Write another" would write the same.
+    fitting = [e for e in chosen if e.relation_class == cls and e.occasion == occasion]
+    if cls in _KIN and fitting and chosen[0] is not fitting[0]:
+        chosen.remove(fitting[0])
+        chosen.insert(0, fitting[0])
     return tuple(reversed(chosen))
 
 

@@ -560,7 +560,9 @@ def fits_role(request: MessageRequest, message: str) -> bool:
         return False
     if cls in _ABOVE and _NEO.search(message):
         return False
-    if cls in _NOT_CHILDREN and _PARENT_SELF.search(message):
+    if cls in _NOT_CHILDREN | {"younger"} and _PARENT_SELF.search(message):
+        # Nor to a brother or a nephew ("엄마는 매일 네 생각할게" to 남동생: 29 of 29 such
+        # messages in the hand reads not sendable), where an aunt's "이모가" is said.
         return False
     if cls in _NOT_NIECES and _KIN_SELF.search(message):
         return False  # "이모가 선물 들고 곧 갈게" to a wife, a daughter, a friend's baby
