@@ -1,7 +1,7 @@
 """The embedded model (issue 26): when the first text of a message goes out, and what `n` = 3
 costs against `n` = 1, in one run, in-process (the provider as the service drives it).
 
-    python bench/local_choices.py [--cases 32] [--rounds 12] [--threads 2]
+    python bench/local_choices.py [--cases 32] [--rounds 12] [--threads 2] [--http 27]
 
 1. Streaming: every other request of the evaluation set (prompts/eval_cases.json; `--cases`
    of them), `n` = 1, as `/v1/messages` and the stream ask it: the time from the request to its
@@ -12,6 +12,11 @@ costs against `n` = 1, in one run, in-process (the provider as the service drive
    `n` = 1 one after the other (what `n` = 3 cost before), in a rotating order. The prompt
    cache is emptied before each, so each pays for its prompt. Wall time to the last message's
    end; how often the three messages differ (exactly, and beyond case and punctuation).
+
+3. `--http` requests (0: skipped) through a real server (`messagebot serve`, the local
+   provider, its own process, started after the in-process provider is shut down): `POST
+   /v1/messages`, `n` = 1, one at a time, the same cases in turn: wall time per request p50
+   (issue 26 asks for about 2 s or less).
 
 Load the machine with nothing else while it runs: the figures are wall times. Prints a table.
 """
@@ -77,6 +82,7 @@ async def main() -> int:
     parser.add_argument("--cases", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--threads", default=os.environ.get("MESSAGEBOT_LOCAL_THREADS", "2"))
+    parser.add_argument("--http", type=int, default=27)
     args = parser.parse_args()
     env = {"MESSAGEBOT_PROVIDER": "local", "MESSAGEBOT_LOCAL_THREADS": args.threads}
     provider = LocalProvider(Settings.from_env(env))
@@ -148,7 +154,40 @@ async def main() -> int:
         )
     finally:
         await provider.shutdown()
+    if args.http:
+        http_p50(cases, args.http, args.threads)
     return 0
+
+
+def http_p50(cases: list[Any], requests: int, threads: str) -> None:
+    """Part 3: `POST /v1/messages`, n = 1, against `messagebot serve` on loopback."""
+    import tempfile
+
+    import httpx
+    from servers import Server, clean_env, free_port, messagebot_cmd
+
+    port = free_port()
+    env = clean_env(MESSAGEBOT_PROVIDER="local", MESSAGEBOT_LOCAL_THREADS=threads)
+    log = Path(tempfile.mkstemp(prefix="local_choices_serve_", suffix=".log")[1])
+    argv = [*messagebot_cmd(), "serve", "--port", str(port)]
+    server = Server("messagebot", argv, env, log, f"http://127.0.0.1:{port}")
+    try:
+        server.wait_ready("/healthz", timeout=120)
+        walls, failed = [], 0
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            for index in range(requests + 1):
+                body = cases[index % len(cases)].request.model_dump(exclude_none=True)
+                start = time.perf_counter()
+                response = client.post("/v1/messages", json=body)
+                if index:  # the first warms the model up
+                    walls.append(time.perf_counter() - start)
+                    failed += response.status_code != 200
+        print(
+            f"POST /v1/messages, n=1, a real server: p50 {p50(walls):.2f} s, max "
+            f"{max(walls):.2f} s over {len(walls)} requests ({failed} not 200)"
+        )
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":
