@@ -66,6 +66,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check(settings: Settings) -> int:
+    """What `hypercorn "messagebot:create_app()"` does in each worker, once, up front: a worker
+    that stops on a bad setting does not fail Hypercorn's own exit status (it exits 0 whatever
+    its workers did: pgjones/hypercorn#269), so a supervisor that restarts on failure would
+    see a clean stop. The model is not loaded here: a model file that is there but does not
+    load still stops the workers only."""
+    from . import create_app
+
+    create_app(settings)  # raises ConfigError on what Settings alone cannot see
+    print(f"messagebot: configuration ok (provider {settings.provider})")
+    return 0
+
+
 def _write(args: argparse.Namespace, settings: Settings) -> int:
     from .errors import APIError
     from .generation import Choices, Delta, Done, Failure, GenerationService
@@ -209,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)"
     )
     serve.add_argument("--port", type=int, default=None, help="port (default: $PORT or 8000)")
+    commands.add_parser(
+        "check",
+        help="build the service from the environment as a worker does, and exit: 0 if it "
+        "would serve, 2 and the reason if not (the Procfile runs it before Hypercorn)",
+    )
     write = commands.add_parser("write", help="print one message, streaming, to the terminal")
     # Required without --draft; the request's rules say so (validate_fields).
     write.add_argument("--relation", help="who they are to you (wife, boss, 친구…)")
@@ -243,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command == "check":
+            return _check(settings)
         if args.command == "eval":
             return _eval(args, settings)
         return _write(args, settings)

@@ -184,6 +184,32 @@ async def drains_on_sigterm(server: asyncio.subprocess.Process, url: str, grace:
         assert loop.time() - sent < 10
 
 
+async def test_a_wrong_setting_fails_the_dyno_not_only_its_workers(fake: FakeUpstream) -> None:
+    """Hypercorn exits 0 when its workers stop at start-up (pgjones/hypercorn#269): the
+    Procfile checks the settings first, so a supervisor sees a failure and the reason."""
+    env = {
+        **os.environ,
+        **openai_env(fake),
+        "PORT": str(free_port()),
+        "WEB_CONCURRENCY": "2",
+        "MESSAGEBOT_RATE_LIMIT": "bogus",
+    }
+    dyno = await asyncio.create_subprocess_exec(
+        "bash",
+        "-c",
+        web_command(),
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    _, err = await asyncio.wait_for(dyno.communicate(), 60)
+    assert dyno.returncode == 2, (dyno.returncode, err.decode())
+    assert "messagebot: configuration error: MESSAGEBOT_RATE_LIMIT" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
 async def test_messagebot_serve_drains_on_sigterm(fake: FakeUpstream) -> None:
     """`messagebot serve` (one process, uvloop) gives running streams the grace period too,
     then ends them with `server_shutdown`, refuses new ones, and exits."""
