@@ -239,6 +239,12 @@ def test_home_soon_is_odd_only_outside_the_household() -> None:
          "민준아, 입대 잘 다녀와. 엄마는 매일 네 생각할게.", "fits_role"),
         ({"name": "지호", "relation": "조카", "reason": "입학", "language": "ko"},
          "지호야, 입학 축하해! 엄마 아빠가 늘 응원할게.", "fits_role"),
+        ({"name": "Tom", "relation": "friend", "reason": "get well soon"},
+         "Get well soon, Tom. I'm glad you're feeling better.", "no_odd_phrase"),
+        ({"name": "서연", "relation": "딸", "reason": "입학", "language": "ko"},
+         "서연아, 입학 축하해! 입학! 이제 진짜 대학생이네.", "reason_not_pasted"),
+        ({"name": "수진", "relation": "동료", "reason": "승진", "language": "ko"},
+         "수진 씨, 새 회사로 승진 축하드립니다. 응원할게요!", "no_other_occasion"),
     ],
 )  # fmt: skip
 def test_what_the_hand_reads_refused_is_refused(
@@ -293,6 +299,16 @@ def test_what_the_hand_reads_refused_is_refused(
          "지성아, 몸 건강히 잘 다녀와. 엄마는 매일 네 생각할게."),
         ({"name": "하준", "relation": "조카", "reason": "돌잔치", "language": "ko"},
          "하준아, 첫돌 축하해! 이모가 많이 사랑해."),
+        ({"name": "Tom", "relation": "coworker", "reason": "recovering after surgery"},
+         "Tom, I'm glad you're feeling better. Take it slow."),
+        ({"name": "Dad", "relation": "father", "reason": "home from the hospital"},
+         "Dad, I'm so glad you're feeling better. Take it easy."),
+        ({"name": "서연", "relation": "딸", "reason": "입학", "language": "ko"},
+         "서연아, 입학 축하해! 새 친구들이랑 즐겁게 지내."),
+        ({"name": "민수", "relation": "동료", "reason": "이직", "language": "ko"},
+         "민수 씨, 새 회사로 이직 축하해요!"),
+        ({"name": "지은", "relation": "동생", "reason": "출산", "language": "ko"},
+         "지은아, 출산 축하해! 우리 지은이가 엄마가 되다니 실감이 안 나."),
     ],
 )  # fmt: skip
 def test_what_the_hand_reads_sent_passes(fields: dict[str, str], message: str) -> None:

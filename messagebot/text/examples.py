@@ -101,7 +101,7 @@ def bank() -> dict[str, tuple[Example, ...]]:
 UPWARD = frozenset({"boss", "teacher", "client", "senior", "grandparent", "parent"})
 _PROUD = re.compile(r"proud of you|자랑스러", re.IGNORECASE)
 _CONGRATS = re.compile(r"축하|congrat", re.IGNORECASE)
-_PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)")
+_PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)(?!\s*되)")
 
 
 def _score(

@@ -322,9 +322,10 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "graduation": ("admission", "exam"),
     "admission": ("graduation", "exam"),
     "exam": ("admission", "graduation"),
-    "promotion": ("new_job", "job_change"),
-    "new_job": ("job_change", "promotion"),
-    "job_change": ("new_job", "promotion"),
+    # A promotion is in the same company: a job change's "새 회사로 이직 축하해요!" was copied
+    # into 12 promotion messages of the hand reads (runs C–N), none sendable.
+    "new_job": ("job_change",),
+    "job_change": ("new_job",),
     "retirement": ("farewell", "thanks"),
     "parents_day": ("mothers_day", "fathers_day", "thanks"),
     "mothers_day": ("parents_day", "fathers_day"),
