@@ -516,6 +516,9 @@ _GLAD = re.compile(
 # Where "glad you're here" or "…back" is the occasion: a newborn, a first day, a homecoming.
 _WELCOME = frozenset({"baby", "first_birthday", "hundred_days", "admission"})
 _HOMECOMING = frozenset({"discharge", "recovery"})
+_RETURNING = re.compile(
+    r"\b(?:coming|came|back|be) home\b|\bhome (?:from|for)\b|\bback from\b|\breturn", re.I
+)
 _FIRST = re.compile(r"\bfirst\b|첫", re.IGNORECASE)
 
 
@@ -538,8 +541,11 @@ def no_odd_phrase(request: MessageRequest, message: str) -> bool:
         return False
     welcome = "welcome" in (request.reason or "").lower()
     joining = welcome or re.search(r"\bjoin", request.reason or "", re.IGNORECASE)
+    # "coming home for Christmas", "back from deployment": the reason says they come home
+    # (not "moving into a new home", where "glad you're home" was read as not sendable).
+    returning = welcome or _RETURNING.search(request.reason or "")
     for glad in _GLAD.finditer(message):
-        if glad["where"] in ("home", "back") and (occasion in _HOMECOMING or welcome):
+        if glad["where"] in ("home", "back") and (occasion in _HOMECOMING or returning):
             continue
         if (glad["where"] or glad["here"]) == "here" and (occasion in _WELCOME or welcome):
             continue
