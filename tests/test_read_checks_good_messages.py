@@ -40,6 +40,11 @@ def _request(**fields: str) -> MessageRequest:
          "Happy birthday, Will! I will, of course, call you later.", "calls_once"),
         ({"name": "Hope", "relation": "friend", "reason": "birthday"},
          "Happy birthday, Hope! I hope, truly, your day is great.", "calls_once"),
+        # A kin word, not a name, called again (as "아빠, … 아빠, …" is).
+        ({"name": "은지", "relation": "언니", "reason": "생일", "language": "ko"},
+         "언니, 생일 축하해! 언니, 오늘 맛있는 거 먹자.", "calls_once"),
+        ({"name": "민수", "relation": "형", "reason": "생일", "language": "ko"},
+         "형, 생일 축하해! 형, 오늘 한잔하자.", "calls_once"),
         # Words said twice on purpose.
         ({"name": "Tom", "relation": "friend", "reason": "farewell"},
          "Tom, take care and bye bye!", "no_stutter"),

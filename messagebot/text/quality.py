@@ -683,6 +683,8 @@ def right_title(request: MessageRequest, message: str) -> bool:
 _KIN_CALLS = frozenset(
     {"엄마", "아빠", "어머니", "아버지", "할머니", "할아버지", "mom", "mum", "dad", "grandma"}
     | {"grandpa", "nana", "granny", "mother", "father"}
+    # The address an older sibling, an aunt or an uncle gets ("언니, 생일 축하해! 언니, 오늘…")
+    | {"언니", "누나", "형", "오빠", "형님", "이모", "고모", "삼촌"}
 )
 
 
