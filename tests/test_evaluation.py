@@ -54,6 +54,7 @@ def test_each_criterion_catches_its_fault() -> None:
         "fits max_length",
         "no sentence said twice",
         "greets once",
+        "calls the person once",
     }
     assert failed(en, "Happy birthday, my love!") == {"names the person"}
     assert failed(en, "민지야, 생일 축하해! 사랑해.") >= {"right language"}
@@ -75,7 +76,8 @@ def test_each_criterion_catches_its_fault() -> None:
     roomy = {**en, "max_length": 200}
     # Nearly the same sentence twice (the hand read of issue 26's run with the length floor)
     assert failed(roomy, "Happy birthday, Minji! Have a great day. Have a great great day.") == {
-        "no sentence said twice"
+        "no sentence said twice",
+        "no word twice in a row",
     }
     # Stock phrases the hand reads found copied where they make no sense
     assert failed(roomy, "Happy birthday, Minji! I'm so glad you're having a birthday.") == {
@@ -164,6 +166,10 @@ def test_each_criterion_catches_its_fault() -> None:
         # Issue 26's length: what a model kept from ending writes
         "no brackets or markup",
         "no odd stock phrase",
+        # From the hand read of runs C–J (tests/test_read_checks.py)
+        "no word twice in a row",
+        "calls the person once",
+        "the right title",
     }
 
 
