@@ -177,6 +177,16 @@ def key_fingerprint(key: str) -> str:
     return "key-" + hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
+def _redis_url(env: Mapping[str, str], name: str) -> str | None:
+    """Refused here, not by a traceback at start-up: redis-py takes these three schemes only
+    (and `messagebot check`, before Hypercorn, sees it only here)."""
+    url = env.get(name, "").strip()
+    if url and not url.lower().startswith(("redis://", "rediss://", "unix://")):
+        # Not echoed: a URL holds its password.
+        raise ConfigError(f"{name} must start with redis://, rediss:// or unix://")
+    return url or None
+
+
 def _api_keys(env: Mapping[str, str], name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """`KEY` or `NAME:KEY`, comma-separated: the keys, and each one's name (its fingerprint
     when it has none). Strict: an entry that is not clearly one of the two stops the start. A
@@ -358,7 +368,7 @@ class Settings:
             rate_limit=_rate_limit(env, "MESSAGEBOT_RATE_LIMIT"),
             trust_proxy=_switch(env, "MESSAGEBOT_TRUST_PROXY", False),
             cors_origins=_origins(env, "MESSAGEBOT_CORS_ORIGINS"),
-            redis_url=env.get("REDIS_URL", "").strip() or None,
+            redis_url=_redis_url(env, "REDIS_URL"),
             redis_verify=_switch(env, "MESSAGEBOT_REDIS_VERIFY", True),
             redis_max_connections=_integer(
                 env, "MESSAGEBOT_REDIS_MAX_CONNECTIONS", 4, low=1, high=1000

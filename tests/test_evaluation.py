@@ -166,7 +166,7 @@ def test_each_criterion_catches_its_fault() -> None:
         # Issue 26's length: what a model kept from ending writes
         "no brackets or markup",
         "no odd stock phrase",
-        # The hand reads of runs C-J (tests/test_read_checks.py)
+        # From the hand read of runs C–J (tests/test_read_checks.py)
         "no word twice in a row",
         "calls the person once",
         "the right title",

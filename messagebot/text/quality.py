@@ -390,6 +390,8 @@ def no_cheer_on_loss(request: MessageRequest, message: str) -> bool:
 # your party"); and only a reason that ends on a label's noun ("정년 퇴직 축하드려요" and
 # "스승의 날 감사합니다" are said).
 _HANGUL_AFTER = re.compile(r"[\uac00-\ud7a3]")
+# A reason that ends as something said ("사랑해", "고마워", "축하해요", "감사합니다").
+_SAID_ALONE = re.compile(r"[해요다워어야]\W*$")
 _LABEL_NOUNS = ("위로", "기원", "응원", "사과", "조의", "인사", "부고", "애도", "격려", "감사")
 
 
@@ -400,7 +402,15 @@ def reason_not_pasted(request: MessageRequest, message: str) -> bool:
     reason = " ".join((request.reason or "").split())
     if _language(request) != "ko" or request.draft or not reason:
         return True
-    if _letters(reason) in [_letters(part) for part in _sentences(message)[1:]]:
+    label = _letters(reason)
+    # Only a one-word reason that is not itself said ("사랑해", "메리 크리스마스" and "새해 복
+    # 많이 받으세요" are sentences), and one with letters: "" would match any message's end.
+    if (
+        label
+        and " " not in reason
+        and not _SAID_ALONE.search(reason)
+        and label in [_letters(part) for part in _sentences(message)[1:]]
+    ):
         return False  # "서연아, 입학 축하해! 입학!": the reason alone, as a sentence of its own
     if len(reason.split()) < 2:
         return True
@@ -500,12 +510,15 @@ _GLAD = re.compile(
     r"you(?:'re| are)\s+(?P<where>here|home|back)\b"
     r"|to (?:have|see) you (?P<here>here)\b"
     r"|you(?:'re| are)\s+(?:retiring|leaving|moving)\b"
-    r"|you had a\b|to be your\b|to see you\s*[.!]|to have you join\b)",
+    r"|you had a\b|to be your\b|to see you\s*[.!]|to have you (?P<join>join)\b)",
     re.IGNORECASE,
 )
 # Where "glad you're here" or "…back" is the occasion: a newborn, a first day, a homecoming.
 _WELCOME = frozenset({"baby", "first_birthday", "hundred_days", "admission"})
 _HOMECOMING = frozenset({"discharge", "recovery"})
+_RETURNING = re.compile(
+    r"\b(?:coming|came|back|be) home\b|\bhome (?:from|for)\b|\bback from\b|\breturn", re.I
+)
 _FIRST = re.compile(r"\bfirst\b|첫", re.IGNORECASE)
 
 
@@ -523,15 +536,21 @@ def no_odd_phrase(request: MessageRequest, message: str) -> bool:
     if cls != "partner" and _KIDS.search(message) and not _KIDS_GIVEN.search(request.reason or ""):
         return False  # "The kids love you" to a father on Father's Day: 9 of 9 not sendable
     occasion = occasions.classify(request.reason)
-    recovering = "recover" in (request.reason or "").lower()
+    recovering = re.search(r"recover|better", request.reason or "", re.IGNORECASE)
     if occasion == "get_well" and not recovering and _BETTER.search(message):
         return False
     welcome = "welcome" in (request.reason or "").lower()
+    joining = welcome or re.search(r"\bjoin", request.reason or "", re.IGNORECASE)
+    # "coming home for Christmas", "back from deployment": the reason says they come home
+    # (not "moving into a new home", where "glad you're home" was read as not sendable).
+    returning = welcome or _RETURNING.search(request.reason or "")
     for glad in _GLAD.finditer(message):
-        if glad["where"] in ("home", "back") and (occasion in _HOMECOMING or welcome):
+        if glad["where"] in ("home", "back") and (occasion in _HOMECOMING or returning):
             continue
         if (glad["where"] or glad["here"]) == "here" and (occasion in _WELCOME or welcome):
             continue
+        if glad["join"] and joining:
+            continue  # "We're happy to have you join us" to a new colleague
         return False
     return cls in _HOUSEHOLD or not _HOME.search(message)
 
@@ -543,14 +562,16 @@ _MEET = re.compile(
     r"|\b(?:pleasure|nice|good|great|lovely) to (?:meet|see) you\b",
     re.IGNORECASE,
 )
-# The sender treats a customer to a meal: a friend's or a colleague's words ("다음엔 제가
-# 꼭 밥 살게요" after a late delivery). A business contact may be offered a coffee.
-# The other spouse's word: "the best husband, wife and father I could ever ask for".
+# The other spouse's word for the person: "I'm so happy to have you as my wife", "the best
+# husband, wife and father I could ever ask for" to a husband. The sender's own word is said
+# ("your loving wife", "I'm the luckiest husband alive").
 _SPOUSE = {
-    "husband": re.compile(r"\bwife\b", re.IGNORECASE),
-    "wife": re.compile(r"\bhusband\b", re.IGNORECASE),
+    "husband": re.compile(r"\bmy wife\b|\bhusband,\s*wife\b", re.IGNORECASE),
+    "wife": re.compile(r"\bmy husband\b|\bwife,\s*husband\b", re.IGNORECASE),
 }
 _NOTHING = re.compile(r"(?!)")
+# The sender treats a customer to a meal: a friend's or a colleague's words ("다음엔 제가
+# 꼭 밥 살게요" after a late delivery). A business contact may be offered a coffee.
 _CUSTOMER = re.compile(r"고객|손님|회원|customer", re.IGNORECASE)
 _TREAT = re.compile(r"(?:밥|커피|술|한턱)\s?(?:살게|쏠게|사 ?드릴게|낼게)|\btreat you to\b")
 _LEAVING = re.compile(r"\bI(?:'m| am)\b[^.!?]{0,30}\bleaving\b|\bme leaving\b", re.IGNORECASE)
@@ -619,7 +640,10 @@ NEAR_REPEAT = 0.8
 # A word said twice in a row ("푹자고 푹자고", "아빠 아빠,", "오늘 내일도 내일도"): none of the
 # 9 such messages in the hand reads of issue 26's runs C–J was sendable.
 _STUTTER = re.compile(r"(?<!\w)(\w{2,})\s+\1(?!\w)")
-_EMPHASIS = frozenset({"정말", "너무", "진짜", "very", "so", "많이"})
+_EMPHASIS = frozenset(
+    {"정말", "너무", "진짜", "very", "so", "많이", "아주", "오래", "하하", "ㅋㅋ", "ㅎㅎ"}
+    | {"really", "many", "bye", "had", "that"}  # "bye bye", "what I had had", "that that"
+)
 
 
 def no_stutter(request: MessageRequest, message: str) -> bool:
@@ -634,16 +658,20 @@ _ACADEMIC = frozenset({"dr", "professor", "prof"})
 
 def right_title(request: MessageRequest, message: str) -> bool:
     """A title before the person's name is the one the request gives them, and none where it
-    gives none (Dr. and Professor are the same title)."""
+    gives none, except before the family name of a full name ("Ms. Kim" to Sarah Kim; Dr. and
+    Professor are the same title)."""
     if not request.name or request.draft:
         return True
     parts = request.name.replace(".", " ").split()
     given = {part.lower() for part in parts[:1]} | {
         t.lower() for t in parts if t.lower() in _ACADEMIC
     }
+    untitled = not _TITLED.match(request.name)
     for found in _TITLED.finditer(message):
         if found[2] not in parts:
             continue  # someone else ("Mr. Kim's team")
+        if untitled and len(parts) > 1 and found[2] == parts[-1]:
+            continue  # "Ms. Kim" to Sarah Kim: a family name takes a title
         title = found[1].lower()
         if title in given or (title in _ACADEMIC and given & _ACADEMIC):
             continue
@@ -655,6 +683,8 @@ def right_title(request: MessageRequest, message: str) -> bool:
 _KIN_CALLS = frozenset(
     {"엄마", "아빠", "어머니", "아버지", "할머니", "할아버지", "mom", "mum", "dad", "grandma"}
     | {"grandpa", "nana", "granny", "mother", "father"}
+    # The address an older sibling, an aunt or an uncle gets ("언니, 생일 축하해! 언니, 오늘…")
+    | {"언니", "누나", "형", "오빠", "형님", "이모", "고모", "삼촌"}
 )
 
 
@@ -671,7 +701,8 @@ def calls_once(request: MessageRequest, message: str) -> bool:
     if not forms:
         return True
     names = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-    calls = re.findall(rf"(?<!\w)(?:{names})(?:[아야])?\s*[,!]", message, re.IGNORECASE)
+    # As written, not whatever the case: "Happy birthday, Will! I will, of course, call…"
+    calls = re.findall(rf"(?<!\w)(?:{names})(?:[아야])?\s*[,!]", message)
     return len(calls) < 2
 
 

@@ -1,0 +1,96 @@
+"""Messages a person would send that the checks of the hand read of runs C–N refused (the
+second read of that change): each is natural, and each check runs on every sentence the
+embedded model writes (SO_FAR), so a false refusal costs a rewrite or an ended message."""
+
+from __future__ import annotations
+
+import pytest
+
+from messagebot.request import MessageRequest
+from messagebot.text import quality
+from messagebot.text.quality import SO_FAR, Case
+
+
+def _request(**fields: str) -> MessageRequest:
+    return MessageRequest.model_validate(fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message", "check"),
+    [
+        # A reason that is itself said, or that has no letters ("" is in any message's end).
+        ({"name": "지수", "relation": "친구", "reason": "메리 크리스마스", "language": "ko"},
+         "지수야! 메리 크리스마스!", "reason_not_pasted"),
+        ({"name": "엄마", "relation": "엄마", "reason": "사랑해", "language": "ko"},
+         "엄마, 늘 고마워. 사랑해!", "reason_not_pasted"),
+        ({"name": "할머니", "relation": "할머니", "reason": "새해 복 많이 받으세요",
+          "language": "ko"},
+         "할머니, 올 한 해도 건강하세요. 새해 복 많이 받으세요!", "reason_not_pasted"),
+        ({"name": "지수", "relation": "친구", "reason": "🎉", "language": "ko"},
+         "지수야, 축하해! 멋지다.", "reason_not_pasted"),
+        # The sender's own word for themself, to a spouse.
+        ({"name": "David", "relation": "husband", "reason": "wedding anniversary"},
+         "Happy anniversary, David! I'm so lucky to be your wife.", "fits_role"),
+        ({"name": "David", "relation": "husband", "reason": "birthday"},
+         "Happy birthday, David! Love, your loving wife.", "fits_role"),
+        ({"name": "Minji", "relation": "wife", "reason": "birthday"},
+         "Happy birthday, Minji! I'm the luckiest husband alive.", "fits_role"),
+        # A name that is also a word, said as a word.
+        ({"name": "Will", "relation": "friend", "reason": "birthday"},
+         "Happy birthday, Will! I will, of course, call you later.", "calls_once"),
+        ({"name": "Hope", "relation": "friend", "reason": "birthday"},
+         "Happy birthday, Hope! I hope, truly, your day is great.", "calls_once"),
+        # A kin word, not a name, called again (as "아빠, … 아빠, …" is).
+        ({"name": "은지", "relation": "언니", "reason": "생일", "language": "ko"},
+         "언니, 생일 축하해! 언니, 오늘 맛있는 거 먹자.", "calls_once"),
+        ({"name": "민수", "relation": "형", "reason": "생일", "language": "ko"},
+         "형, 생일 축하해! 형, 오늘 한잔하자.", "calls_once"),
+        # Words said twice on purpose.
+        ({"name": "Tom", "relation": "friend", "reason": "farewell"},
+         "Tom, take care and bye bye!", "no_stutter"),
+        ({"name": "Tom", "relation": "friend", "reason": "birthday"},
+         "Happy birthday, Tom! I'm really really happy for you.", "no_stutter"),
+        ({"name": "할머니", "relation": "할머니", "reason": "생신", "language": "ko"},
+         "할머니, 생신 축하드려요! 오래 오래 건강하세요.", "no_stutter"),
+        ({"name": "지수", "relation": "친구", "reason": "생일", "language": "ko"},
+         "지수야, 생일 축하해! 하하 하하", "no_stutter"),
+        # Glad of what the request says.
+        ({"name": "Tom", "relation": "friend", "reason": "feeling better after surgery"},
+         "Tom, I'm so glad you're feeling better.", "no_odd_phrase"),
+        ({"name": "Jane", "relation": "colleague", "reason": "welcome to the team"},
+         "Welcome to the team, Jane! We're happy to have you join us.", "no_odd_phrase"),
+        ({"name": "Tom", "relation": "son", "reason": "coming home for Christmas"},
+         "Merry Christmas, Tom! I'm so glad you're home.", "no_odd_phrase"),
+        ({"name": "Tom", "relation": "friend", "reason": "returning from deployment"},
+         "Tom, so glad you're home safe!", "no_odd_phrase"),
+        # A title before the family name of a full name.
+        ({"name": "Sarah Kim", "relation": "boss", "reason": "promotion"},
+         "Congratulations on your promotion, Ms. Kim!", "right_title"),
+        ({"name": "John Smith", "relation": "client", "reason": "thank you"},
+         "Dear Mr. Smith, thank you for your business.", "right_title"),
+    ],
+)  # fmt: skip
+def test_a_natural_message_passes(fields: dict[str, str], message: str, check: str) -> None:
+    request = _request(**fields)
+    assert getattr(quality, check)(request, message)
+    failed = [label for label, one in SO_FAR.items() if not one(Case(request, ()), message)]
+    assert failed == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message", "check"),
+    [
+        ({"name": "Mr. Patel", "relation": "client", "reason": "grand opening of his restaurant"},
+         "Mr. Patel, congratulations! We're so happy to have you join us.", "no_odd_phrase"),
+        ({"name": "Sarah Kim", "relation": "colleague", "reason": "promotion"},
+         "Ms. Sarah, congratulations on your promotion!", "right_title"),
+        ({"name": "Chris", "relation": "friend", "reason": "moving into a new home"},
+         "Chris, I'm so glad you're home.", "no_odd_phrase"),
+        ({"name": "Tom", "relation": "friend", "reason": "get well soon"},
+         "Get well soon, Tom. I'm glad you're feeling better.", "no_odd_phrase"),
+        ({"name": "준호", "relation": "친구", "reason": "입대", "language": "ko"},
+         "준호야, 몸 건강히 잘 다녀와! 입대.", "reason_not_pasted"),
+    ],
+)  # fmt: skip
+def test_the_narrowed_checks_still_refuse(fields: dict[str, str], message: str, check: str) -> None:
+    assert not getattr(quality, check)(_request(**fields), message)
