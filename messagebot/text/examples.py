@@ -101,7 +101,9 @@ def bank() -> dict[str, tuple[Example, ...]]:
 UPWARD = frozenset({"boss", "teacher", "client", "senior", "grandparent", "parent"})
 _PROUD = re.compile(r"proud of you|자랑스러", re.IGNORECASE)
 _CONGRATS = re.compile(r"축하|congrat", re.IGNORECASE)
-_PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)(?!\s*되)")
+# A parent speaking of themselves ("엄마는 매일 네 생각할게"), not of becoming one ("엄마가
+# 되다니"): shown and accepted for a child or a partner only (text/quality.py too).
+PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)(?!\s*되)")
 
 
 def _score(
@@ -117,7 +119,7 @@ def _score(
         return None  # a base model copies an example's "!" into a condolence message
     if cls in UPWARD and _PROUD.search(example.message):
         return None  # "I'm so proud of you" to a manager is copied, and condescends upward
-    if cls not in ("child", "partner") and _PARENT_SELF.search(example.message):
+    if cls not in ("child", "partner") and PARENT_SELF.search(example.message):
         return None  # "엄마는 매일 네 생각할게" to a friend: a parent's words are copied too
     if example.occasion == occasion:
         score = 100.0

@@ -363,7 +363,7 @@ def _called_bare(text: str, name: str, form: Address) -> bool:
         return False  # "서연아" or "이서연," to a junior: both are said
     names = {" ".join(name.split()), given_name(name)} - {form.address}
     names = {one for one in names if _hangul(one.replace(" ", ""))}
-    if not names or form.address in names:
+    if not names:
         return False
     pattern = "|".join(re.escape(one) for one in sorted(names, key=len, reverse=True))
     return bool(re.search(rf"(?<![\uac00-\ud7a3])(?:{pattern})\s*[,!]", text))

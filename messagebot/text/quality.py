@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 from ..request import MessageRequest
 from . import korean, occasions
 from .cleanup import is_preamble
+from .examples import PARENT_SELF as _PARENT_SELF
 from .examples import bank
 from .sentences import ENDERS, ends_sentence
 
@@ -450,7 +451,6 @@ _NEO = re.compile(
 )
 _ABOVE = frozenset({"parent", "grandparent", "older", "boss", "teacher", "client", "senior"})
 # A parent's words about themself ("엄마는 매일 네 생각할게") to someone who is not their child.
-_PARENT_SELF = re.compile(r"(?<![\uac00-\ud7a3])(?:엄마|아빠)(?:는|가|도)(?=\s)(?!\s*되)")
 _NOT_CHILDREN = frozenset(
     {"friend", "colleague", "boss", "teacher", "client", "senior", "neighbor", "group", "older"}
 )
@@ -475,11 +475,14 @@ _ODD = re.compile(
     r"|\bhappy (?:dad|mom)\b(?!'s|\s+day)"
     r"|(?:,\s*|[아야]\s+)크리스마스!"
     r"|\bglad you like\b"
-    r"|응원\s?잘(?:\s|해|하|했|봐|받)|잘 응원"
-    r"|퇴원(?:했다니|했다는|한다니)[^.!?]{0,10}걱정"
+    r"|응원\s?잘(?:\s(?!받)|해|하|했|봐)|잘 응원"
+    r"|퇴원(?:했다니|했다는|한다니)\s*걱정"
     # "You're the best thing I've ever had", "Happy Eid Mubarak", "Diwali, Priya!"
     r"|best thing I've ever had|\bhappy eid mubarak\b"
-    r"|^\W*(?:diwali|eid|hanukkah|easter|christmas|chuseok|thanksgiving)\s*[,!]",
+    r"|^\W*(?:diwali|eid|hanukkah|easter|christmas|chuseok|thanksgiving)\s*[,!]"
+    # "I'm glad to see you." in a text message; "I'll be so happy to see you!" is said.
+    r"|\b(?:I'm|I am|we're|we are)\s+(?:so\s+|very\s+|really\s+)?(?:glad|happy)"
+    r"\s+to see you\s*[.!]",
     re.IGNORECASE,
 )
 # An outcome the request does not state, from the examples ("I got the job, and you are a big
@@ -491,8 +494,10 @@ _OUTCOME = re.compile(
 )
 # Children the request does not mention (the sender's, to a parent): "the kids love you".
 _KIDS = re.compile(r"\b(?:the|my) (?:kids|children|grandkids)\b", re.IGNORECASE)
-_KIDS_GIVEN = re.compile(r"kid|child|son|daughter|baby|family", re.IGNORECASE)
-_OUTCOME_GIVEN = re.compile(r"\bjob\b|accept|admit|hired|got in|offer|합격|취업", re.IGNORECASE)
+_KIDS_GIVEN = re.compile(r"\b(?:kids?|child|children|sons?|daughters?|baby|family)\b", re.I)
+_OUTCOME_GIVEN = re.compile(
+    r"\bjob\b|position|accept|admit|hired|got in|offer|합격|취업", re.IGNORECASE
+)
 # Said to someone one lives with only ("…and I'll be home early" to a sick son).
 _HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon)\b", re.I)
 _HOUSEHOLD = frozenset({"partner", "child", "parent"})
@@ -510,7 +515,9 @@ _GLAD = re.compile(
     r"you(?:'re| are)\s+(?P<where>here|home|back)\b"
     r"|to (?:have|see) you (?P<here>here)\b"
     r"|you(?:'re| are)\s+(?:retiring|leaving|moving)\b"
-    r"|you had a\b|to be your\b|to see you\s*[.!]|to have you (?P<join>join)\b)",
+    r"|you had a\b[^.!?]{0,20}\b(?:birthday|day|easter|hanukkah|christmas|diwali|eid|chuseok"
+    r"|holiday|time)\b|to be your\b"
+    r"|to have you (?P<join>join)\b)",
     re.IGNORECASE,
 )
 # Where "glad you're here" or "…back" is the occasion: a newborn, a first day, a homecoming.
@@ -533,7 +540,8 @@ def no_odd_phrase(request: MessageRequest, message: str) -> bool:
     if _OUTCOME.search(message) and not _OUTCOME_GIVEN.search(request.reason or ""):
         return False
     cls = korean.relation_class(request.relation)[0] if request.relation else ""
-    if cls != "partner" and _KIDS.search(message) and not _KIDS_GIVEN.search(request.reason or ""):
+    kids_given = _KIDS_GIVEN.search(request.reason or "")
+    if cls in ("parent", "grandparent") and _KIDS.search(message) and not kids_given:
         return False  # "The kids love you" to a father on Father's Day: 9 of 9 not sendable
     occasion = occasions.classify(request.reason)
     recovering = re.search(r"recover|better", request.reason or "", re.IGNORECASE)
@@ -559,7 +567,8 @@ _NEWBORN = frozenset({"baby", "first_birthday", "hundred_days"})
 _MEET = re.compile(
     r"(?:wait|excited|hope) to meet you|만나고 싶|만날 날"
     # "It was a pleasure to meet you" to an aunt, "good to see you again" by text
-    r"|\b(?:pleasure|nice|good|great|lovely) to (?:meet|see) you\b",
+    r"|\b(?:pleasure|nice|good|great|lovely) to meet you\b"
+    r"|\b(?:it's|it is|so) (?:nice|good|great|lovely) to see you\b|\bgood to see you again\b",
     re.IGNORECASE,
 )
 # The other spouse's word for the person: "I'm so happy to have you as my wife", "the best
@@ -675,6 +684,8 @@ def right_title(request: MessageRequest, message: str) -> bool:
         title = found[1].lower()
         if title in given or (title in _ACADEMIC and given & _ACADEMIC):
             continue
+        if title == "ms" and given & {"mrs", "miss"}:
+            continue  # "Ms. Lee" to Mrs. Lee: Ms. is said to any woman
         return False
     return True
 
