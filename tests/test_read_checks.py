@@ -208,6 +208,8 @@ def test_home_soon_is_odd_only_outside_the_household() -> None:
          "준호야, 입대 잘하고 와! 푹자고 푹자고.", "no_stutter"),
         ({"name": "아빠", "relation": "아빠", "reason": "생신", "language": "ko"},
          "아빠 아빠, 생신 축하해!", "no_stutter"),
+        ({"name": "서준", "relation": "친구", "reason": "새해", "language": "ko"},
+         "서준아, 새해 복 많이 받아! 올해도 잘 잘 다녀와.", "no_stutter"),
         ({"name": "Minji", "relation": "wife", "reason": "birthday"},
          "I love you, Minji! Happy birthday, Minji!", "calls_once"),
         ({"name": "최 과장님", "relation": "거래처 담당자", "reason": "감사", "language": "ko"},
