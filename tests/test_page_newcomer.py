@@ -127,7 +127,10 @@ async def test_the_language_switch_keeps_the_form_and_the_message(
         "The writer is busy right now. Try again in 3 seconds."
     )
     await expect(page.get_by_label("Who is it for?", exact=True)).to_have_value("wife")
-    await page.get_by_role("button", name="한국어").click()
+    # The choice is remembered by a request in the back: wait for it before the next load (a
+    # fresh-clone run once loaded the page first, and got English).
+    async with page.expect_response(lambda r: "lang=ko" in r.url):
+        await page.get_by_role("button", name="한국어").click()
     await page.goto(f"{server.url}/")
     await expect(page.locator("html")).to_have_attribute("lang", "ko")
 
