@@ -87,6 +87,10 @@ def _request(**fields: str) -> MessageRequest:
          "지수야, 응원 잘 받았어! 고마워.", "no_odd_phrase"),
         ({"name": "준호", "relation": "동생", "reason": "퇴원", "language": "ko"},
          "준호야, 퇴원했다니 다행이야, 걱정 많이 했어.", "no_odd_phrase"),
+        ({"name": "Mom", "relation": "mother", "reason": "Mother's Day"},
+         "Happy Mother's Day, Mom! I'm so happy to be your daughter.", "no_odd_phrase"),
+        ({"relation": "VIP customer", "reason": "thank you"},
+         "Thank you for shopping with us! We'd love to treat you to a free coffee.", "fits_role"),
     ],
 )  # fmt: skip
 def test_a_natural_message_passes(fields: dict[str, str], message: str, check: str) -> None:

@@ -516,7 +516,7 @@ _GLAD = re.compile(
     r"|to (?:have|see) you (?P<here>here)\b"
     r"|you(?:'re| are)\s+(?:retiring|leaving|moving)\b"
     r"|you had a\b[^.!?]{0,20}\b(?:birthday|day|easter|hanukkah|christmas|diwali|eid|chuseok"
-    r"|holiday|time)\b|to be your\b"
+    r"|holiday|time)\b|to be your (?:first )?(?:client|customer)\b"
     r"|to have you (?P<join>join)\b)",
     re.IGNORECASE,
 )
@@ -582,7 +582,7 @@ _NOTHING = re.compile(r"(?!)")
 # The sender treats a customer to a meal: a friend's or a colleague's words ("다음엔 제가
 # 꼭 밥 살게요" after a late delivery). A business contact may be offered a coffee.
 _CUSTOMER = re.compile(r"고객|손님|회원|customer", re.IGNORECASE)
-_TREAT = re.compile(r"(?:밥|커피|술|한턱)\s?(?:살게|쏠게|사 ?드릴게|낼게)|\btreat you to\b")
+_TREAT = re.compile(r"(?:밥|커피|술|한턱)\s?(?:살게|쏠게|사 ?드릴게|낼게)")
 _LEAVING = re.compile(r"\bI(?:'m| am)\b[^.!?]{0,30}\bleaving\b|\bme leaving\b", re.IGNORECASE)
 
 
