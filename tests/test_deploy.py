@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,20 @@ def web_command() -> str:
     raise AssertionError("the Procfile has no web: line")
 
 
+async def start_dyno(env: dict[str, str], stdout: Any, stderr: Any) -> asyncio.subprocess.Process:
+    """The Procfile's web line under bash, in its own process group, as a dyno's processes are."""
+    return await asyncio.create_subprocess_exec(
+        "bash",
+        "-c",
+        web_command(),
+        env=env,
+        cwd=ROOT,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
+    )
+
+
 async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path: Path) -> None:
     port = free_port()
     out, err = tmp_path / "stdout", tmp_path / "stderr"
@@ -38,16 +53,7 @@ async def test_procfile_web_dyno_drains_on_sigterm(fake: FakeUpstream, tmp_path:
         "MESSAGEBOT_SHUTDOWN_GRACE_S": "3",
     }
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        dyno = await asyncio.create_subprocess_exec(
-            "bash",
-            "-c",
-            web_command(),
-            env=env,
-            cwd=ROOT,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-        )  # its own process group, as a dyno's processes are
+        dyno = await start_dyno(env, stdout, stderr)
     loop = asyncio.get_running_loop()
     try:
         url = f"http://127.0.0.1:{port}"
@@ -194,16 +200,7 @@ async def test_a_wrong_setting_fails_the_dyno_not_only_its_workers(fake: FakeUps
         "WEB_CONCURRENCY": "2",
         "MESSAGEBOT_RATE_LIMIT": "bogus",
     }
-    dyno = await asyncio.create_subprocess_exec(
-        "bash",
-        "-c",
-        web_command(),
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
+    dyno = await start_dyno(env, asyncio.subprocess.PIPE, asyncio.subprocess.PIPE)
     _, err = await asyncio.wait_for(dyno.communicate(), 60)
     assert dyno.returncode == 2, (dyno.returncode, err.decode())
     assert "messagebot: configuration error: MESSAGEBOT_RATE_LIMIT" in err.decode()
