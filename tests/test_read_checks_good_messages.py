@@ -54,6 +54,10 @@ def _request(**fields: str) -> MessageRequest:
          "할머니, 생신 축하드려요! 오래 오래 건강하세요.", "no_stutter"),
         ({"name": "지수", "relation": "친구", "reason": "생일", "language": "ko"},
          "지수야, 생일 축하해! 하하 하하", "no_stutter"),
+        ({"name": "Grandma", "relation": "grandmother", "reason": "thanks for the sweater"},
+         "Thank you, thank you, Grandma! I love the sweater.", "no_stutter"),
+        ({"name": "Tom", "relation": "friend", "reason": "farewell"},
+         "Tom, we'll miss you more and more each day.", "no_stutter"),
         # Glad of what the request says.
         ({"name": "Tom", "relation": "friend", "reason": "feeling better after surgery"},
          "Tom, I'm so glad you're feeling better.", "no_odd_phrase"),

@@ -659,8 +659,17 @@ _EMPHASIS = frozenset(
 _JAL_JAL = re.compile(r"(?<![\uac00-\ud7a3])잘 잘")
 
 
+# And words said twice in one sentence ("푹 쉬고 푹 쉬고", "밥 먹을 때도 밥 먹을 때도",
+# "my best friend, my best friend"): all 5 such messages in the reads of runs C–P were
+# refused. Not thanks, said twice on purpose ("Thank you, thank you!"), which no read met.
+_PHRASE_TWICE = re.compile(r"(?<!\w)(\w+(?:\s+\w+){1,3})[\s,]+\1(?!\w)", re.IGNORECASE)
+
+
 def no_stutter(request: MessageRequest, message: str) -> bool:
     if _JAL_JAL.search(message):
+        return False
+    phrase = _PHRASE_TWICE.search(message)
+    if phrase and phrase.group(1).lower() != "thank you":
         return False
     return all(word.lower() in _EMPHASIS for word in _STUTTER.findall(message))
 
