@@ -216,6 +216,8 @@ def test_home_soon_is_odd_only_outside_the_household() -> None:
          "지호야, 입학 축하해! 이제 밥 먹을 때도 밥 먹을 때도!", "no_stutter"),
         ({"name": "Linda", "relation": "wife", "reason": "wedding anniversary"},
          "Happy anniversary, Linda. You are my best friend, my best friend.", "no_stutter"),
+        ({"name": "Linda", "relation": "wife", "reason": "wedding anniversary"},
+         "Thank you, thank you, Linda. You are my hero, my hero.", "no_stutter"),
         ({"name": "Minji", "relation": "wife", "reason": "birthday"},
          "I love you, Minji! Happy birthday, Minji!", "calls_once"),
         ({"name": "최 과장님", "relation": "거래처 담당자", "reason": "감사", "language": "ko"},

@@ -668,8 +668,7 @@ _PHRASE_TWICE = re.compile(r"(?<!\w)(\w+(?:\s+\w+){1,3})[\s,]+\1(?!\w)", re.IGNO
 def no_stutter(request: MessageRequest, message: str) -> bool:
     if _JAL_JAL.search(message):
         return False
-    phrase = _PHRASE_TWICE.search(message)
-    if phrase and phrase.group(1).lower() != "thank you":
+    if any(said.group(1).lower() != "thank you" for said in _PHRASE_TWICE.finditer(message)):
         return False
     return all(word.lower() in _EMPHASIS for word in _STUTTER.findall(message))
 
