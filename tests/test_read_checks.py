@@ -342,3 +342,21 @@ def test_the_example_copied_most_is_of_the_same_relation() -> None:
             "ko", "enlistment", "younger", "banmal", "warm", 100, "아", variant
         )
         assert not any("엄마는" in e.message or "아빠는" in e.message for e in brother), variant
+
+
+@pytest.mark.parametrize(
+    ("reason", "message", "named"),
+    [
+        # What the hand reads refused: thanks, but not for the 졸업 or the 추천서.
+        ("졸업 감사", "이지은 선생님, 정말 감사합니다. 앞으로도 더 열심히 하겠습니다.", False),
+        ("추천서 감사", "윤 교수님, 감사드립니다. 좋은 소식으로 꼭 보답하겠습니다.", False),
+        ("졸업 감사", "이지은 선생님, 덕분에 무사히 졸업했습니다. 정말 감사했습니다.", True),
+        ("추천서 감사", "윤 교수님, 추천해 주셔서 진심으로 감사드립니다.", True),
+        ("생일 선물 감사", "이모, 보내 주신 선물 정말 마음에 들어요. 감사합니다!", True),
+        # Thanks for nothing named: any thanks names it, as before.
+        ("감사", "최 과장님, 늘 도와주셔서 감사합니다.", True),
+    ],
+)
+def test_korean_thanks_for_something_names_it(reason: str, message: str, named: bool) -> None:
+    case = Case(_request(name="이지은", relation="선생님", reason=reason, language="ko"))
+    assert quality.names_the_occasion(case, message) is named

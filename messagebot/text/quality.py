@@ -136,6 +136,21 @@ def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text).lower().replace("’", "'")
 
 
+# Korean thanks for something ("졸업 감사", "추천서 감사", "생일 선물 감사"): the thing is named
+# too. "이지은 선생님, 감사합니다." for 졸업 감사 thanks for nothing in particular: the hand reads
+# of runs C–P refused every such message (63 of 63).
+_THANKS_FOR = re.compile(r"(.+?)\s*(?:에\s*)?(?:감사|고마)\S*")
+
+
+def thanked_for(reason: str) -> tuple[str, ...]:
+    """What a Korean reason thanks for, as the words' first two syllables (추천서 → 추천)."""
+    match = _THANKS_FOR.fullmatch(reason.strip())
+    if match is None:
+        return ()
+    words = match.group(1).split()
+    return tuple(word[:2] for word in words if len(word) >= 2 and not word.isascii())
+
+
 def names_the_occasion(case: Case, message: str) -> bool:
     reason = case.request.reason
     if reason is None:
@@ -145,7 +160,10 @@ def names_the_occasion(case: Case, message: str) -> bool:
     if draft and not any(_squeezed(keyword) in _squeezed(draft) for keyword in keywords):
         return True  # the rewrite keeps the draft's words, and the draft had none of these
     text = _squeezed(message)
-    return any(_squeezed(keyword) in text for keyword in keywords)
+    if not any(_squeezed(keyword) in text for keyword in keywords):
+        return False
+    thing = thanked_for(reason) if _language(case.request) == "ko" else ()
+    return not thing or any(word in text for word in thing)
 
 
 # A name in a draft: a capitalised word that does not start a sentence ("Sorry, Jordan"), or
