@@ -250,5 +250,6 @@ def test_every_bank_message_passes_the_new_checks() -> None:
                 quality.right_person,
                 quality.no_invented_numbers,
                 quality.greets_once,
+                quality.no_odd_phrase,
             ):
                 assert check(req, example.message), (check.__name__, example.message)

@@ -58,6 +58,14 @@ def _request(**fields: str) -> MessageRequest:
          "Thank you, thank you, Grandma! I love the sweater.", "no_stutter"),
         ({"name": "Tom", "relation": "friend", "reason": "farewell"},
          "Tom, we'll miss you more and more each day.", "no_stutter"),
+        # A newborn's sex that the request gives.
+        ({"name": "Lena", "relation": "cousin", "reason": "new baby girl"},
+         "Lena, congratulations on your baby girl! She is perfect.", "no_odd_phrase"),
+        ({"name": "은지", "relation": "언니", "reason": "득남", "language": "ko"},
+         "언니, 득남 축하해! 아들 얼른 보고 싶다.", "no_odd_phrase"),
+        ({"name": "Kate", "relation": "sister", "reason": "new baby"},
+         "Kate, congratulations on your new baby! Wishing you all lots of love and sleep.",
+         "no_odd_phrase"),
         # Glad of what the request says.
         ({"name": "Tom", "relation": "friend", "reason": "feeling better after surgery"},
          "Tom, I'm so glad you're feeling better.", "no_odd_phrase"),

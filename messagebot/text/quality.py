@@ -516,6 +516,16 @@ _KIDS_GIVEN = re.compile(r"\b(?:kids?|child|children|sons?|daughters?|baby|famil
 _OUTCOME_GIVEN = re.compile(
     r"\bjob\b|position|accept|admit|hired|got in|offer|합격|취업", re.IGNORECASE
 )
+# A newborn's sex the request does not give, copied from an example ("Congratulations on your
+# new baby girl! She is so cute." for a new baby): the hand reads of runs D–R refused all 8.
+_BABY_SEX = re.compile(
+    r"\bbaby (?:girl|boy)\b|\b(?:your|the|a) (?:new |little )?(?:girl|boy|daughter|son)\b"
+    r"|\b(?:she|he)\b|딸|아들|공주|왕자",
+    re.IGNORECASE,
+)
+_SEX_GIVEN = re.compile(
+    r"girl|boy|daughter|\bsons?\b|\bhis\b|\bher\b|딸|아들|공주|왕자|득남|득녀", re.I
+)
 # Said to someone one lives with only ("…and I'll be home early" to a sick son).
 _HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon)\b", re.I)
 _HOUSEHOLD = frozenset({"partner", "child", "parent"})
@@ -562,6 +572,9 @@ def no_odd_phrase(request: MessageRequest, message: str) -> bool:
     if cls in ("parent", "grandparent") and _KIDS.search(message) and not kids_given:
         return False  # "The kids love you" to a father on Father's Day: 9 of 9 not sendable
     occasion = occasions.classify(request.reason)
+    sex_given = _SEX_GIVEN.search(request.reason or "")
+    if occasion == "baby" and _BABY_SEX.search(message) and not sex_given:
+        return False
     recovering = re.search(r"recover|better", request.reason or "", re.IGNORECASE)
     if occasion == "get_well" and not recovering and _BETTER.search(message):
         return False
