@@ -18,6 +18,7 @@ fi
 . .venv/bin/activate
 step "Updating pip (seconds)"
 python -m pip install -q --upgrade pip
+. scripts/llama_build.sh # how llama-cpp-python is built (AMX left out: see there)
 
 if python -m pip show llama-cpp-python >/dev/null 2>&1; then
   step "Checking MessageBot and the embedded model's packages in .venv (seconds)"

