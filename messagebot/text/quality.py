@@ -516,16 +516,22 @@ _KIDS_GIVEN = re.compile(r"\b(?:kids?|child|children|sons?|daughters?|baby|famil
 _OUTCOME_GIVEN = re.compile(
     r"\bjob\b|position|accept|admit|hired|got in|offer|합격|취업", re.IGNORECASE
 )
-# A newborn's sex the request does not give, copied from an example ("Congratulations on your
-# new baby girl! She is so cute." for a new baby): the hand reads of runs D–R refused all 8.
+# A baby's sex the request does not give, copied from an example ("Congratulations on your
+# new baby girl! She is so cute." for a new baby; "She is so cute!" for her baby's first
+# birthday; "아들래미" at a 백일): the hand reads of runs D–U refused all 8 for a newborn and all
+# 7 for a first birthday or a 백일. The request gives it in its reason or relation ("new baby
+# girl", 득남, a niece's 돌), but not by the parent's pronoun ("her baby's first birthday").
 _BABY_SEX = re.compile(
     r"\bbaby (?:girl|boy)\b|\b(?:your|the|a) (?:new |little )?(?:girl|boy|daughter|son)\b"
     r"|\b(?:she|he)\b|딸|아들|공주|왕자",
     re.IGNORECASE,
 )
 _SEX_GIVEN = re.compile(
-    r"girl|boy|daughter|\bsons?\b|\bhis\b|\bher\b|딸|아들|공주|왕자|득남|득녀", re.I
+    r"girl|boy|daughter|\b(?:grand)?sons?\b|niece|nephew|\b(?:his|her)\b(?! (?:new |little )?baby)"
+    r"|딸|아들|공주|왕자|득남|득녀",
+    re.I,
 )
+_BABY_DAYS = frozenset({"baby", "first_birthday", "hundred_days"})
 # Said to someone one lives with only ("…and I'll be home early" to a sick son).
 _HOME = re.compile(r"\b(?:I'll|I will|we'll|we will) be (?:home|back) (?:early|soon)\b", re.I)
 _HOUSEHOLD = frozenset({"partner", "child", "parent"})
@@ -572,8 +578,8 @@ def no_odd_phrase(request: MessageRequest, message: str) -> bool:
     if cls in ("parent", "grandparent") and _KIDS.search(message) and not kids_given:
         return False  # "The kids love you" to a father on Father's Day: 9 of 9 not sendable
     occasion = occasions.classify(request.reason)
-    sex_given = _SEX_GIVEN.search(request.reason or "")
-    if occasion == "baby" and _BABY_SEX.search(message) and not sex_given:
+    sex_given = _SEX_GIVEN.search(f"{request.reason or ''} {request.relation or ''}")
+    if occasion in _BABY_DAYS and _BABY_SEX.search(message) and not sex_given:
         return False
     recovering = re.search(r"recover|better", request.reason or "", re.IGNORECASE)
     if occasion == "get_well" and not recovering and _BETTER.search(message):
