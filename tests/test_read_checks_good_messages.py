@@ -58,6 +58,11 @@ def _request(**fields: str) -> MessageRequest:
          "Thank you, thank you, Grandma! I love the sweater.", "no_stutter"),
         ({"name": "Tom", "relation": "friend", "reason": "farewell"},
          "Tom, we'll miss you more and more each day.", "no_stutter"),
+        # The title alone after the address, and a name without a title said twice.
+        ({"name": "이지은", "relation": "선생님", "reason": "졸업 감사", "language": "ko"},
+         "이지은 선생님, 졸업할 수 있었던 건 모두 선생님 덕분입니다. 감사합니다.", "calls_once"),
+        ({"name": "지수", "relation": "친구", "reason": "생일", "language": "ko"},
+         "지수야, 생일 축하해! 오늘은 지수만 생각하는 날이야.", "calls_once"),
         # A newborn's sex that the request gives.
         ({"name": "Lena", "relation": "cousin", "reason": "new baby girl"},
          "Lena, congratulations on your baby girl! She is perfect.", "no_odd_phrase"),
