@@ -12,7 +12,7 @@
 # (tests/test_llama_build.py reads another CPU's flags through LLAMA_BUILD_CPUINFO.)
 cpuinfo=${LLAMA_BUILD_CPUINFO:-/proc/cpuinfo}
 if [ -z "${CMAKE_ARGS:-}" ] && [ "$(uname -m)" = x86_64 ] && [ -r "$cpuinfo" ]; then
-  cpu_flags=" $(grep -m1 '^flags' "$cpuinfo" | cut -d: -f2) "
+  cpu_flags=" $(grep -m1 '^flags' "$cpuinfo" | cut -d: -f2 || true) "
   ggml_option() { # ggml_option OPTION cpuinfo-flag...: ON when the CPU has every flag
     local flag
     for flag in "${@:2}"; do
