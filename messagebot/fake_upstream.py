@@ -42,7 +42,8 @@ A request picks its behaviour with a directive anywhere in its messages, for ins
                             servers that refuse unknown fields do ("Unrecognized request
                             argument supplied: stream_options", Azure OpenAI's words);
                             with refuse_status=422, FastAPI's 422 for an extra field instead
-  tag=NAME                  a name to find the request by in GET /_fake/log
+  tag=NAME                  a name to find the request by in GET /_fake/log (?tag=NAME: only
+                            that name's requests)
 
 Whatever the split, the pieces joined are the text (`pieces_for`). With delay > 0 each piece is
 written and flushed on its own after its pause, so that a reader gets each piece as a read of
@@ -68,6 +69,7 @@ import json
 import random
 import re
 import time
+import urllib.parse
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -283,8 +285,14 @@ class FakeUpstream:
                     "data": [{"id": "fake-model", "object": "model", "owned_by": "messagebot"}],
                 },
             )
-        elif method == "GET" and path == "/_fake/log":
-            await _send_json(writer, 200, [asdict(r) for r in self.records])
+        elif method == "GET" and path.partition("?")[0] == "/_fake/log":
+            # ?tag=NAME: that tag's records only. A test polls for its own, and the whole log
+            # (up to 10,000 records with their prompts: several MB of JSON in a full run) took
+            # the event loop the tests share with the fake for up to a second per poll.
+            query = urllib.parse.parse_qs(path.partition("?")[2])
+            tags = query.get("tag")
+            records = [r for r in self.records if tags is None or r.tag in tags]
+            await _send_json(writer, 200, [asdict(r) for r in records])
         elif method == "POST" and path == "/_fake/replies":
             data = json.loads(body)
             if "variants" in data:
@@ -381,13 +389,20 @@ class FakeUpstream:
             record.outcome, record.ended = "completed", time.monotonic()
             return True
 
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-            b"transfer-encoding: chunked\r\ncache-control: no-cache\r\n\r\n"
-        )
-        await writer.drain()
         try:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                b"transfer-encoding: chunked\r\ncache-control: no-cache\r\n\r\n"
+            )
+            await writer.drain()
             return await self._stream(record, options, indexed, delay, reader, writer)
+        except ConnectionError:
+            # The client reset the connection: it closed its socket with some of what we sent
+            # still unread (the kernel then answers with RST, not FIN), so the reader never
+            # sees an end of file and the next write or drain fails. It left all the same.
+            if record.outcome in ("open", "hung"):
+                record.outcome = "client_closed"
+            raise
         finally:
             if record.ended is None:
                 record.ended = time.monotonic()
@@ -430,9 +445,10 @@ class FakeUpstream:
     ) -> bool:
         async def client_left(within: float) -> bool:
             """Wait up to `within` seconds; True as soon as the client has hung up. (The
-            reader sees the end of the connection without anything being read from it.)"""
+            reader sees the end of the connection without anything being read from it, or,
+            when the client reset it, the error that ended it.)"""
             end = time.monotonic() + within
-            while not reader.at_eof():
+            while not reader.at_eof() and reader.exception() is None:
                 remaining = end - time.monotonic()
                 if remaining <= 0:
                     return False

@@ -155,7 +155,10 @@ async def stream(
 
 
 async def fake_log(client: httpx.AsyncClient, fake_url: str, tag: str) -> list[dict[str, Any]]:
-    response = await client.get(fake_url.removesuffix("/v1") + "/_fake/log")
+    # The fake picks the tag's records: the whole log (the session's fake is shared) grows to
+    # megabytes, and sending and parsing it stalled the one event loop of the test, the fake
+    # and the service for up to a second per poll.
+    response = await client.get(fake_url.removesuffix("/v1") + "/_fake/log", params={"tag": tag})
     return [r for r in response.json() if r["tag"] == tag]
 
 

@@ -5,14 +5,19 @@ here on the fake itself, over a raw socket."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import re
+import socket
+import struct
 
 import httpx
 import pytest
 
 from messagebot.fake_upstream import SPLITS, TEXTS, FakeUpstream, pieces_for, split_text
+
+from .helpers import fake_log, wait_until
 
 SAMPLES = [
     *TEXTS.values(),
@@ -189,6 +194,78 @@ async def test_a_bad_directive_is_a_clear_refusal(fake: FakeUpstream) -> None:
     answer = b"".join(data for _, data in reads)
     assert answer.startswith(b"HTTP/1.1 400")
     assert b"split must be one of word, token, char" in answer
+
+
+_tags = itertools.count()
+
+
+def chat_request(directive: str) -> bytes:
+    body = json.dumps(
+        {
+            "model": "m",
+            "stream": True,
+            "messages": [{"role": "user", "content": f"birthday [[fake {directive}]]"}],
+        }
+    ).encode()
+    return (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+
+@pytest.mark.parametrize(
+    ("directive", "read_first"),
+    [
+        ("headers_delay=0.3 chunks=300 delay=0.05", False),  # before its headers
+        ("chunks=300 delay=0.05", True),  # mid-stream
+        ("chunks=300 delay=0.05 hang_after=1", True),  # while it hangs
+    ],
+)
+async def test_a_client_that_resets_the_connection_is_recorded_as_closed(
+    fake: FakeUpstream, client: httpx.AsyncClient, directive: str, read_first: bool
+) -> None:
+    """A client that closes its socket with bytes of ours unread resets the connection (RST,
+    not FIN), as the service does when its client leaves in the moment the upstream's answer
+    arrives: the fake sees no end of file, only a failed write, and still records that the
+    client went away, not a request left `open`."""
+    tag = f"reset-{next(_tags)}"
+    reader, writer = await asyncio.open_connection("127.0.0.1", fake.port)
+    writer.write(chat_request(f"{directive} tag={tag}"))
+    await writer.drain()
+    await wait_until(
+        lambda: fake_log(client, fake.base_url, tag), within=5, what="the request at the fake"
+    )
+    if read_first:
+        assert (await asyncio.wait_for(reader.readuntil(b'"content": "'), 5)).startswith(
+            b"HTTP/1.1 200"
+        )
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+    writer.close()
+
+    seen: list[str] = []
+
+    async def closed() -> bool:
+        seen[:] = [r["outcome"] for r in await fake_log(client, fake.base_url, tag)]
+        return seen == ["client_closed"]
+
+    try:
+        await wait_until(closed, within=5, what="the reset recorded as client_closed")
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}; the fake saw {seen}") from None
+
+
+async def test_the_log_gives_one_tags_records_when_asked(
+    fake: FakeUpstream, client: httpx.AsyncClient
+) -> None:
+    tags = [f"log-{next(_tags)}" for _ in range(2)]
+    for tag in [*tags, tags[0]]:
+        await raw_stream(fake, f"chunks=1 tag={tag}")
+    url = fake.base_url.removesuffix("/v1") + "/_fake/log"
+    first = (await client.get(url, params={"tag": tags[0]})).json()
+    assert [r["tag"] for r in first] == [tags[0], tags[0]]
+    everything = (await client.get(url)).json()
+    assert [r["tag"] for r in everything if r["tag"] in tags] == [*tags, tags[0]]
 
 
 async def test_the_openai_sdk_reads_the_fake_as_the_real_api() -> None:
