@@ -764,14 +764,16 @@ def calls_once(request: MessageRequest, message: str) -> bool:
         return True
     names = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
     # As written, not whatever the case: "Happy birthday, Will! I will, of course, call…"
-    calls = re.findall(rf"(?<!\w)(?:{names})(?:[아야])?\s*[,!]", message)
+    if len(re.findall(rf"(?<!\w)(?:{names})(?:[아야])?\s*[,!]", message)) >= 2:
+        return False
     # A Korean name with its title said again at all, not only as a call: "이지은 선생님, 졸업할
     # 수 있었던 건 모두 이지은 선생님 덕분입니다." (after the address, it is "선생님 덕분"): over
     # the hand reads of runs A–U it refuses 6 messages the vocative count let through, all ✗.
-    titled = [form for form in forms if " " in form and _language(request) == "ko"]
-    titled_pattern = "|".join(re.escape(form) for form in sorted(titled, key=len, reverse=True))
-    said = re.findall(rf"(?<!\w)(?:{titled_pattern})", message) if titled else []
-    return len(calls) < 2 and len(said) < 2
+    titled = sorted((form for form in forms if " " in form), key=len, reverse=True)
+    if not titled or _language(request) != "ko":
+        return True
+    titled_names = "|".join(re.escape(form) for form in titled)
+    return len(re.findall(rf"(?<!\w)(?:{titled_names})", message)) < 2
 
 
 # Brackets, markup and long digit runs: "(You're) my best friend", "<em>(or 10000000…",
